@@ -1,0 +1,343 @@
+//! Service-to-service auth: HS256 JWTs with a required audience (the target service's name),
+//! short expiry, and space-separated scopes. Deny by default: the kit wraps every service route
+//! in [`authenticate`]; only `/health`, `/ready`, `/metrics`, `/openapi.json` and a service's
+//! explicitly public routes (provider webhooks, which check their own signatures) skip it.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::problem::Problem;
+
+/// Allowed clock skew when checking `exp`.
+const LEEWAY_SECS: u64 = 5;
+
+/// The claims of a service token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Who minted the token: the calling service, or `easymo-cli`.
+    pub iss: String,
+    /// The target service.
+    pub aud: String,
+    /// Expiry, seconds since the epoch.
+    pub exp: u64,
+    /// Issued at.
+    pub iat: u64,
+    /// Token id.
+    pub jti: String,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// When present, the token acts for this tenant only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No bearer token.
+    #[error("a bearer token is required")]
+    MissingToken,
+    /// Bad signature, wrong audience, expired or malformed.
+    #[error("the bearer token is invalid or expired")]
+    InvalidToken,
+    /// Valid token without the route's scope.
+    #[error("the token lacks the scope this route requires")]
+    InvalidScope,
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            Self::MissingToken => (StatusCode::UNAUTHORIZED, "auth.missing_token"),
+            Self::InvalidToken => (StatusCode::UNAUTHORIZED, "auth.invalid_token"),
+            Self::InvalidScope => (StatusCode::FORBIDDEN, "auth.invalid_scope"),
+        };
+        let mut res = Problem::new(status, code)
+            .detail(self.to_string())
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// Signing and verification keys: the first key signs, every key verifies (rotation).
+#[derive(Clone)]
+pub struct JwtKeys {
+    signing: EncodingKey,
+    verifying: Arc<Vec<DecodingKey>>,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtKeys([redacted])")
+    }
+}
+
+impl JwtKeys {
+    /// Keys from secrets; `None` when the list is empty.
+    pub fn new(secrets: &[SecretString]) -> Option<Self> {
+        let first = secrets.first()?;
+        Some(Self {
+            signing: EncodingKey::from_secret(first.expose_secret().as_bytes()),
+            verifying: Arc::new(
+                secrets
+                    .iter()
+                    .map(|s| DecodingKey::from_secret(s.expose_secret().as_bytes()))
+                    .collect(),
+            ),
+        })
+    }
+
+    /// Mints a token for `aud` with `scopes`.
+    pub fn mint(
+        &self,
+        iss: &str,
+        aud: &str,
+        scopes: &[&str],
+        tenant_id: Option<&str>,
+        ttl: Duration,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = now_secs();
+        let claims = Claims {
+            iss: iss.to_owned(),
+            aud: aud.to_owned(),
+            iat: now,
+            exp: now + ttl.as_secs(),
+            jti: ulid::Ulid::generate().to_string(),
+            scope: scopes.join(" "),
+            tenant_id: tenant_id.map(str::to_owned),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.signing)
+    }
+
+    /// Verifies `token` for audience `aud` against every key.
+    pub fn verify(&self, token: &str, aud: &str) -> Result<Claims, AuthError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_audience(&[aud]);
+        v.set_required_spec_claims(&["exp", "aud", "iss"]);
+        v.leeway = LEEWAY_SECS;
+        for key in self.verifying.iter() {
+            if let Ok(data) = jsonwebtoken::decode::<Claims>(token, key, &v) {
+                return Ok(data.claims);
+            }
+        }
+        Err(AuthError::InvalidToken)
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The verified caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The issuing service.
+    pub issuer: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// The tenant the token is bound to, if any.
+    pub tenant_id: Option<String>,
+}
+
+impl Caller {
+    /// Whether the token grants `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// The tenant a request acts for: the one it names, else the token's, else `default`.
+    /// `None` when the request names a tenant other than the token's: callers answer 404, so a
+    /// tenant-bound token cannot even learn that another tenant's resource exists.
+    pub fn tenant(&self, requested: Option<&str>, default: &str) -> Option<String> {
+        match (&self.tenant_id, requested) {
+            (Some(bound), Some(req)) if bound != req => None,
+            (Some(bound), _) => Some(bound.clone()),
+            (None, Some(req)) => Some(req.to_owned()),
+            (None, None) => Some(default.to_owned()),
+        }
+    }
+
+    /// Whether this caller may see a resource of `tenant`.
+    pub fn may_see(&self, tenant: &str) -> bool {
+        self.tenant_id.as_deref().is_none_or(|t| t == tenant)
+    }
+}
+
+/// Middleware state: the keys and the audience this service answers to.
+#[derive(Clone)]
+pub struct Authenticator {
+    pub(crate) keys: JwtKeys,
+    pub(crate) audience: &'static str,
+}
+
+/// Middleware: a valid bearer token for this audience, or 401.
+pub async fn authenticate(
+    State(auth): State<Authenticator>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return AuthError::MissingToken.into_response();
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return AuthError::MissingToken.into_response();
+    };
+    match auth.keys.verify(token, auth.audience) {
+        Ok(claims) => {
+            req.extensions_mut().insert(Caller {
+                issuer: claims.iss,
+                scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+                tenant_id: claims.tenant_id,
+            });
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A scope a route requires; declare with [`crate::scope!`].
+pub trait Scope: Send + Sync + 'static {
+    /// The scope string, `<service>:<action>`.
+    const NAME: &'static str;
+}
+
+/// Declares scope marker types: `platform::scope!(pub ProfileRead = "profile:read");`.
+#[macro_export]
+macro_rules! scope {
+    ($($vis:vis $name:ident = $scope:literal;)+) => {$(
+        #[doc = concat!("The `", $scope, "` scope.")]
+        $vis struct $name;
+        impl $crate::auth::Scope for $name {
+            const NAME: &'static str = $scope;
+        }
+    )+};
+}
+
+/// Extractor: the caller, proven to hold scope `S` (403 otherwise).
+pub struct Authorized<S: Scope> {
+    /// The verified caller.
+    pub caller: Caller,
+    _scope: PhantomData<S>,
+}
+
+impl<S: Scope, St: Send + Sync> FromRequestParts<St> for Authorized<S> {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Rejection> {
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or(AuthError::MissingToken)?;
+        if !caller.has_scope(S::NAME) {
+            return Err(AuthError::InvalidScope);
+        }
+        Ok(Self {
+            caller,
+            _scope: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secrets: &[&str]) -> JwtKeys {
+        let s: Vec<SecretString> = secrets
+            .iter()
+            .map(|k| SecretString::from((*k).to_owned()))
+            .collect();
+        JwtKeys::new(&s).unwrap()
+    }
+
+    const K1: &str = "first-key-0123456789abcdefghijklmnop";
+    const K2: &str = "second-key-0123456789abcdefghijklmnop";
+
+    #[test]
+    fn a_token_verifies_only_for_its_audience() {
+        let k = keys(&[K1]);
+        let t = k
+            .mint(
+                "cli",
+                "profile",
+                &["profile:read"],
+                None,
+                Duration::from_secs(60),
+            )
+            .unwrap();
+        let c = k.verify(&t, "profile").unwrap();
+        assert_eq!(c.scope, "profile:read");
+        assert_eq!(k.verify(&t, "wallet").unwrap_err(), AuthError::InvalidToken);
+    }
+
+    #[test]
+    fn rotated_keys_still_verify_and_unknown_keys_do_not() {
+        let old = keys(&[K2]);
+        let t = old
+            .mint("cli", "profile", &[], None, Duration::from_secs(60))
+            .unwrap();
+        assert!(keys(&[K1, K2]).verify(&t, "profile").is_ok());
+        assert!(keys(&[K1]).verify(&t, "profile").is_err());
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let k = keys(&[K1]);
+        let now = now_secs();
+        let claims = Claims {
+            iss: "cli".into(),
+            aud: "profile".into(),
+            exp: now - 60,
+            iat: now - 120,
+            jti: "x".into(),
+            scope: String::new(),
+            tenant_id: None,
+        };
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.signing).unwrap();
+        assert!(k.verify(&t, "profile").is_err());
+    }
+
+    #[test]
+    fn tenant_bound_callers_cannot_name_another_tenant() {
+        let c = Caller {
+            issuer: "x".into(),
+            scopes: vec![],
+            tenant_id: Some("t1".into()),
+        };
+        assert_eq!(c.tenant(None, "default").as_deref(), Some("t1"));
+        assert_eq!(c.tenant(Some("t1"), "default").as_deref(), Some("t1"));
+        assert_eq!(c.tenant(Some("t2"), "default"), None);
+        assert!(!c.may_see("t2"));
+        let free = Caller {
+            tenant_id: None,
+            ..c
+        };
+        assert_eq!(free.tenant(None, "default").as_deref(), Some("default"));
+    }
+}

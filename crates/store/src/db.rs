@@ -1,0 +1,261 @@
+//! The pool, transactions and migrations.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform::CommonConfig;
+use platform::health::Check;
+use secrecy::ExposeSecret;
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::Notify;
+
+use crate::Error;
+
+/// The kit's own tables (idempotency, outbox, inbox), applied before a service's.
+static KIT: Migrations = Migrations {
+    sqlite: sqlx::migrate!("./migrations/sqlite"),
+    postgres: sqlx::migrate!("./migrations/postgres"),
+};
+
+/// Which backend is live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (embedded mode).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// A service's migrations, one folder per backend (DDL differs: types, partial indexes).
+#[derive(Debug)]
+pub struct Migrations {
+    /// `migrations/sqlite`.
+    pub sqlite: Migrator,
+    /// `migrations/postgres`.
+    pub postgres: Migrator,
+}
+
+/// A pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool,
+    /// Woken when a transaction that wrote to the outbox commits.
+    pub(crate) outbox_wake: Arc<Notify>,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A borrowed connection of the live backend; see [`crate::on!`].
+pub enum Exec<'a> {
+    /// SQLite.
+    Sqlite(&'a mut SqliteConnection),
+    /// PostgreSQL.
+    Postgres(&'a mut PgConnection),
+}
+
+/// A pooled connection (for reads outside a transaction).
+pub enum Conn {
+    /// SQLite.
+    Sqlite(PoolConnection<Sqlite>),
+    /// PostgreSQL.
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Conn {
+    /// The connection, to run queries on.
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Self::Sqlite(c) => Exec::Sqlite(c),
+            Self::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
+/// A transaction of the live backend. Dropped without [`Tx::commit`], it rolls back.
+pub struct Tx {
+    inner: TxInner,
+    wrote_outbox: bool,
+    outbox_wake: Arc<Notify>,
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// The transaction's connection, to run queries on.
+    pub fn exec(&mut self) -> Exec<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Exec::Sqlite(t),
+            TxInner::Postgres(t) => Exec::Postgres(t),
+        }
+    }
+
+    /// The live backend.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) fn mark_outbox(&mut self) {
+        self.wrote_outbox = true;
+    }
+
+    /// Commits; wakes the outbox relay when this transaction queued events.
+    pub async fn commit(self) -> Result<(), Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        if self.wrote_outbox {
+            self.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Most pooled SQLite connections: SQLite has one writer, so more only add lock contention.
+const SQLITE_POOL: u32 = 8;
+/// Most pooled PostgreSQL connections per service instance.
+const PG_POOL: u32 = 16;
+
+impl Db {
+    /// Opens the service's database: `DATABASE_URL` when set (PostgreSQL, connected lazily so
+    /// `/health` answers while it is down), else the SQLite file `<DATA_DIR>/<service>.db`,
+    /// created with its directory when missing.
+    pub async fn connect(common: &CommonConfig) -> Result<Self, Error> {
+        let pool = match &common.database_url {
+            Some(url) if !url.expose_secret().starts_with("sqlite:") => {
+                let opts = PgConnectOptions::from_str(url.expose_secret())
+                    .map_err(|_| Error::Setup("DATABASE_URL is not a valid PostgreSQL URL".into()))?
+                    .application_name(common.service);
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(PG_POOL)
+                        .acquire_timeout(Duration::from_secs(5))
+                        .connect_lazy_with(opts),
+                )
+            }
+            Some(url) => Pool::Sqlite(sqlite_pool(
+                SqliteConnectOptions::from_str(url.expose_secret())
+                    .map_err(|_| Error::Setup("DATABASE_URL is not a valid SQLite URL".into()))?,
+            )),
+            None => {
+                std::fs::create_dir_all(&common.data_dir).map_err(|e| {
+                    Error::Setup(format!("cannot create {}: {e}", common.data_dir.display()))
+                })?;
+                let file = common.data_dir.join(format!("{}.db", common.service));
+                Pool::Sqlite(sqlite_pool(SqliteConnectOptions::new().filename(file)))
+            }
+        };
+        Ok(Self {
+            pool,
+            outbox_wake: Arc::new(Notify::new()),
+        })
+    }
+
+    /// The live backend.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// two writers queue on `busy_timeout` instead of failing when a read lock is upgraded.
+    pub async fn begin(&self) -> Result<Tx, Error> {
+        let inner = match &self.pool {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            wrote_outbox: false,
+            outbox_wake: Arc::clone(&self.outbox_wake),
+        })
+    }
+
+    /// A pooled connection for reads.
+    pub async fn conn(&self) -> Result<Conn, Error> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+        })
+    }
+
+    /// Applies the kit's migrations, then the service's.
+    pub async fn migrate(&self, service: &Migrations) -> Result<(), Error> {
+        for set in [&KIT, service] {
+            match &self.pool {
+                Pool::Sqlite(p) => tolerant(&set.sqlite).run(p).await?,
+                Pool::Postgres(p) => tolerant(&set.postgres).run(p).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// `SELECT 1`.
+    pub async fn ping(&self) -> Result<(), Error> {
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+            Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+        };
+        Ok(())
+    }
+
+    /// A readiness check named `database`.
+    pub fn check(&self) -> Check {
+        let db = self.clone();
+        Check::new("database", move || {
+            let db = db.clone();
+            async move {
+                db.ping()
+                    .await
+                    .map_err(|e| platform::problem::cause_chain(&e))
+            }
+        })
+    }
+
+    /// Closes the pool (at shutdown).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The kit's and the service's migrations share one history table; each ignores the other's.
+fn tolerant(m: &Migrator) -> Migrator {
+    let mut m2 = Migrator::with_migrations(m.iter().cloned().collect());
+    m2.set_ignore_missing(true);
+    m2
+}
+
+/// WAL for concurrent readers, `synchronous=FULL` so a 200 survives power loss, foreign keys on,
+/// and a busy timeout so writers queue rather than fail.
+fn sqlite_pool(opts: SqliteConnectOptions) -> SqlitePool {
+    let opts = opts
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(SQLITE_POOL)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(opts)
+}

@@ -1,0 +1,43 @@
+//! Storage for every service: a typed pool for SQLite (embedded) or PostgreSQL (at scale), chosen
+//! by `DATABASE_URL`; embedded migrations; idempotency keys; the transactional outbox and inbox.
+//!
+//! Not `sqlx::Any`, which carries no timestamps or JSON: the pool is an enum of the two typed
+//! pools, and [`on!`] compiles one query text against whichever backend is live, so the SQL is
+//! written once (in the subset both speak: `$1`, `RETURNING`, `ON CONFLICT`, CTEs).
+
+mod db;
+mod error;
+pub mod idempotency;
+pub mod inbox;
+pub mod outbox;
+
+pub use db::{Backend, Conn, Db, Exec, Migrations, Tx};
+pub use error::{Error, ResultExt};
+
+/// Runs `$body` with `$c` bound to the live backend's connection (`&mut SqliteConnection` or
+/// `&mut PgConnection`); the body is compiled once per backend.
+///
+/// ```ignore
+/// store::on!(tx.exec(), |c| sqlx::query("DELETE FROM t WHERE id = $1").bind(id).execute(c).await)
+/// ```
+#[macro_export]
+macro_rules! on {
+    ($exec:expr, |$c:ident| $body:expr) => {
+        match $exec {
+            $crate::Exec::Sqlite($c) => $body,
+            $crate::Exec::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Builds a [`Migrations`] from a service's `migrations/sqlite` and `migrations/postgres`
+/// folders (paths relative to the calling crate).
+#[macro_export]
+macro_rules! migrations {
+    () => {
+        $crate::Migrations {
+            sqlite: ::sqlx::migrate!("./migrations/sqlite"),
+            postgres: ::sqlx::migrate!("./migrations/postgres"),
+        }
+    };
+}
