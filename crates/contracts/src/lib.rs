@@ -1,1 +1,6 @@
+//! Wire types, event payloads and topics of every service. Services depend on this crate, never
+//! on each other, so a contract change is a compile error in every caller, not a runtime drift.
 
+pub mod profile;
+
+pub use bus::Envelope;

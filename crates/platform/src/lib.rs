@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod metrics;
 mod observe;
+pub mod openapi;
 pub mod pii;
 pub mod problem;
 pub mod ratelimit;

@@ -1,1 +1,206 @@
+//! Test support: [`TestApp::spawn`] starts a real service through the same path as `easymo serve`,
+//! on `127.0.0.1:0`, against a fresh database: a temporary SQLite file, or a new PostgreSQL
+//! database when `TEST_DATABASE_URL` is set (CI runs the suite once each way).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use platform::auth::JwtKeys;
+use platform::service::{self, Loaded, Options};
+use platform::{Env, Service};
+use reqwest::{Method, RequestBuilder};
+use secrecy::SecretString;
+use sqlx::Connection;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The signing key every test app trusts.
+pub const TEST_JWT_KEY: &str = "testkit-signing-key-0123456789abcdefghij";
+
+/// A service running for one test.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    /// The bus it publishes to.
+    pub bus: bus::Bus,
+    /// Its service name (token audience).
+    pub service: &'static str,
+    /// The environment it was started with (to restart it on the same database).
+    pub env: Env,
+    keys: JwtKeys,
+    shutdown: CancellationToken,
+    done: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite.
+pub async fn fresh_database() -> Option<String> {
+    let admin = std::env::var("TEST_DATABASE_URL").ok()?;
+    let name = format!("test_{}", ulid::Ulid::generate().to_string().to_lowercase());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("TEST_DATABASE_URL must reach PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let _ = conn.close().await;
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}
+
+impl TestApp {
+    /// Starts `S` with default settings.
+    pub async fn spawn<S: Service>() -> Self {
+        Self::spawn_with::<S>(&[]).await
+    }
+
+    /// Starts `S` with extra environment variables.
+    pub async fn spawn_with<S: Service>(vars: &[(&str, &str)]) -> Self {
+        Self::spawn_inner::<S>(vars, true).await
+    }
+
+    /// Starts `S` without applying migrations (for a database that cannot be reached).
+    pub async fn spawn_unmigrated<S: Service>(vars: &[(&str, &str)]) -> Self {
+        Self::spawn_inner::<S>(vars, false).await
+    }
+
+    async fn spawn_inner<S: Service>(vars: &[(&str, &str)], migrate: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut env = Env::from_map([
+            ("DATA_DIR", dir.path().to_string_lossy().into_owned()),
+            ("SERVICE_JWT_KEYS", TEST_JWT_KEY.to_owned()),
+            ("LOG_FORMAT", "json".to_owned()),
+            ("SHUTDOWN_DRAIN_TIMEOUT_MS", "5000".to_owned()),
+        ]);
+        if let Some(url) = fresh_database().await {
+            env.set("DATABASE_URL", url);
+        }
+        for (k, v) in vars {
+            env.set(*k, *v);
+        }
+        Self::start::<S>(env, dir, bus::Bus::memory(), migrate).await
+    }
+
+    async fn start<S: Service>(env: Env, dir: tempfile::TempDir, bus: bus::Bus, migrate: bool) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            platform::telemetry::init(&env);
+        }
+        let loaded: Loaded<S> = service::load(&env, true).expect("test config is valid");
+        let keys = JwtKeys::new(&loaded.common.jwt_keys).expect("keys");
+        let shutdown = CancellationToken::new();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let running = service::start(
+            loaded,
+            Options {
+                bus: bus.clone(),
+                shutdown: shutdown.clone(),
+                migrate,
+                listener: Some(listener),
+            },
+        )
+        .await
+        .expect("service starts");
+        Self {
+            addr: running.addr,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("client"),
+            bus,
+            service: S::NAME,
+            env,
+            keys,
+            shutdown,
+            done: Some(running.done),
+            _dir: dir,
+        }
+    }
+
+    /// Stops this app and starts `S` again on the same database and bus (a restart).
+    pub async fn restart<S: Service>(mut self) -> Self {
+        self.stop_in_place().await;
+        let env = self.env.clone();
+        let bus = self.bus.clone();
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"));
+        Self::start::<S>(env, dir, bus, true).await
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A token for this service with `scopes`.
+    pub fn token(&self, scopes: &[&str]) -> String {
+        self.keys
+            .mint("testkit", self.service, scopes, None, Duration::from_secs(300))
+            .expect("mint")
+    }
+
+    /// A token bound to `tenant`.
+    pub fn tenant_token(&self, tenant: &str, scopes: &[&str]) -> String {
+        self.keys
+            .mint("testkit", self.service, scopes, Some(tenant), Duration::from_secs(300))
+            .expect("mint")
+    }
+
+    /// A request without credentials.
+    pub fn anon(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request carrying a token with `scopes`.
+    pub fn req(&self, method: Method, path: &str, scopes: &[&str]) -> RequestBuilder {
+        self.anon(method, path).bearer_auth(self.token(scopes))
+    }
+
+    /// Cancels the service and waits for it to drain.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        match self.done.take() {
+            Some(h) => h.await?,
+            None => Ok(()),
+        }
+    }
+
+    async fn stop_in_place(&mut self) {
+        self.shutdown.cancel();
+        if let Some(h) = self.done.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Polls `f` until it returns `Some`, for effects that are truly asynchronous (event relays).
+pub async fn eventually<T, F, Fut>(deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(start.elapsed() < deadline, "condition not met within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A secret from a literal (tests only).
+pub fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}

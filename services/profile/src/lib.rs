@@ -1,1 +1,47 @@
+//! The profile service: WhatsApp users (by E.164 number or business-scoped user id), their
+//! locale and roles, and the places they save. Port 4001.
 
+mod config;
+mod domain;
+mod error;
+mod http;
+mod metrics;
+mod state;
+mod store;
+
+use platform::{Built, Ctx, Env, Service};
+
+pub use config::Config;
+pub use error::Error;
+
+/// The profile service.
+pub struct Profile;
+
+static MIGRATIONS: ::store::Migrations = ::store::migrations!();
+
+impl Service for Profile {
+    const NAME: &'static str = "profile";
+    const DEFAULT_PORT: u16 = 4001;
+    type Config = Config;
+
+    fn config(env: &mut Env) -> Config {
+        Config::from_env(env)
+    }
+
+    async fn migrate(ctx: &Ctx, _: &Config) -> anyhow::Result<()> {
+        let db = ::store::Db::connect(&ctx.common).await?;
+        db.migrate(&MIGRATIONS).await?;
+        db.close().await;
+        Ok(())
+    }
+
+    async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {
+        let db = ::store::Db::connect(&ctx.common).await?;
+        ::store::outbox::spawn_relay(ctx, db.clone());
+        let state = state::AppState::new(db.clone(), config, &ctx.common);
+        let mut built = Built::new(http::router(state), http::openapi());
+        built.checks.push(db.check());
+        built.on_shutdown.push(Box::pin(async move { db.close().await }));
+        Ok(built)
+    }
+}

@@ -1,0 +1,26 @@
+//! The profile service's own settings.
+
+use platform::Env;
+
+/// Settings read from `PROFILE_*` variables.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `PROFILE_DEFAULT_COUNTRY_CODE`: calling code added to local numbers (`078…` -> `+25078…`).
+    pub default_country_code: String,
+}
+
+impl Config {
+    pub(crate) fn from_env(env: &mut Env) -> Self {
+        let default_country_code: String =
+            env.or("PROFILE_DEFAULT_COUNTRY_CODE", "250".to_owned(), "a calling code");
+        env.check(
+            (1..=3).contains(&default_country_code.len())
+                && default_country_code.chars().all(|c| c.is_ascii_digit())
+                && !default_country_code.starts_with('0'),
+            "PROFILE_DEFAULT_COUNTRY_CODE is malformed: expected 1 to 3 digits, such as 250",
+        );
+        Self {
+            default_country_code,
+        }
+    }
+}
