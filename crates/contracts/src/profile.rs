@@ -11,7 +11,9 @@ pub const PROFILE_CREATED: &str = "profile.created";
 pub const PROFILE_UPDATED: &str = "profile.updated";
 
 /// Roles a profile may hold.
-pub const ROLES: &[&str] = &["buyer", "vendor", "driver", "rider", "agent", "endorser", "admin"];
+pub const ROLES: &[&str] = &[
+    "buyer", "vendor", "driver", "rider", "agent", "endorser", "admin",
+];
 
 /// A user profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -190,7 +192,11 @@ fn common_rules(
         v.check(is_email(e), "/email", "must be an e-mail address");
     }
     if let Some(l) = locale {
-        v.check(is_locale(l), "/locale", "must be a language tag such as en or fr-RW");
+        v.check(
+            is_locale(l),
+            "/locale",
+            "must be a language tag such as en or fr-RW",
+        );
     }
     if let Some(roles) = roles {
         v.check(!roles.is_empty(), "/roles", "must hold at least one role");

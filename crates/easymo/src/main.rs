@@ -1,1 +1,106 @@
-fn main() {}
+//! `easymo`: the one binary of the platform.
+
+mod audit;
+mod commands;
+mod generate;
+mod registry;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// EasyMO-rs: a WhatsApp-first marketplace and mobility platform.
+#[derive(Parser)]
+#[command(name = "easymo", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service in one process on SQLite files and an in-process bus.
+    Up,
+    /// Run one service, configured from the environment (the container entry point).
+    Serve {
+        /// Service name, e.g. `profile`.
+        service: String,
+        /// Apply migrations before serving (production runs `easymo migrate` as its own step).
+        #[arg(long)]
+        migrate: bool,
+    },
+    /// Apply migrations to one service's database, or to every service's.
+    Migrate {
+        /// Service name; all when omitted.
+        service: Option<String>,
+    },
+    /// Mint a service token (for development and operations).
+    Token {
+        /// Audience: the service the token is for.
+        #[arg(long)]
+        aud: String,
+        /// Scopes to grant (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Bind the token to one tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        /// Issuer recorded in the token.
+        #[arg(long, default_value = "easymo-cli")]
+        iss: String,
+    },
+    /// Exit 0 when the local service answers `/health` (for container HEALTHCHECK without curl).
+    Healthcheck {
+        /// Port; defaults to `PORT`, else 4001.
+        #[arg(long, env = "PORT", default_value_t = 4001)]
+        port: u16,
+        /// Path to probe.
+        #[arg(long, default_value = "/health")]
+        path: String,
+    },
+    /// Measure every service against the production-readiness audit's criteria.
+    Audit(audit::Args),
+    /// List the services with their ports and purposes.
+    Services,
+    /// Write (or with --check, verify) each service's Dockerfile, openapi.json and .env.example.
+    Generate(generate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The health probe runs before anything else, so it needs no configuration at all.
+    if let Command::Healthcheck { port, path } = &cli.command {
+        return commands::healthcheck(*port, path);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Up => commands::up().await,
+            Command::Serve { service, migrate } => commands::serve(&service, migrate).await,
+            Command::Migrate { service } => commands::migrate(service.as_deref()).await,
+            Command::Token {
+                aud,
+                scopes,
+                tenant,
+                ttl,
+                iss,
+            } => commands::token(&iss, &aud, &scopes, tenant.as_deref(), ttl),
+            Command::Audit(args) => audit::run(args).await,
+            Command::Services => commands::list(),
+            Command::Generate(args) => generate::run(&args),
+            Command::Healthcheck { .. } => ExitCode::SUCCESS,
+        }
+    })
+}

@@ -187,37 +187,57 @@ pub struct Authenticator {
     pub(crate) audience: &'static str,
 }
 
-/// Middleware: a valid bearer token for this audience, or 401.
+/// Why the request carries no [`Caller`]; set by [`authenticate`], enforced by [`require_caller`].
+#[derive(Debug, Clone, Copy)]
+struct Unauthenticated(AuthError);
+
+/// Middleware: verifies the bearer token for this audience and records the outcome. It does not
+/// refuse the request itself, so the rate limiter (next) counts failed attempts too, keyed by
+/// address; [`require_caller`] then refuses them.
 pub async fn authenticate(
     State(auth): State<Authenticator>,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return AuthError::MissingToken.into_response();
-    };
-    let token = value
-        .to_str()
-        .ok()
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         })
-        .map(str::trim);
-    let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return AuthError::MissingToken.into_response();
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let outcome = match token {
+        None => Err(AuthError::MissingToken),
+        Some(t) => auth.keys.verify(t, auth.audience),
     };
-    match auth.keys.verify(token, auth.audience) {
+    match outcome {
         Ok(claims) => {
             req.extensions_mut().insert(Caller {
                 issuer: claims.iss,
                 scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
                 tenant_id: claims.tenant_id,
             });
-            next.run(req).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => {
+            req.extensions_mut().insert(Unauthenticated(e));
+        }
     }
+    next.run(req).await
+}
+
+/// Middleware: refuses a request [`authenticate`] found no valid token on.
+pub async fn require_caller(req: Request, next: Next) -> Response {
+    if req.extensions().get::<Caller>().is_some() {
+        return next.run(req).await;
+    }
+    let err = req
+        .extensions()
+        .get::<Unauthenticated>()
+        .map_or(AuthError::MissingToken, |u| u.0);
+    err.into_response()
 }
 
 /// A scope a route requires; declare with [`crate::scope!`].

@@ -45,6 +45,8 @@ impl std::error::Error for ConfigError {}
 pub struct Env {
     vars: HashMap<String, String>,
     problems: Vec<String>,
+    /// Every variable read, with what it expects: the source of `.env.example`.
+    consulted: Vec<(String, String)>,
 }
 
 impl Env {
@@ -66,6 +68,7 @@ impl Env {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
             problems: Vec::new(),
+            consulted: Vec::new(),
         }
     }
 
@@ -79,6 +82,17 @@ impl Env {
         self.vars.remove(key);
     }
 
+    fn note(&mut self, key: &str, expected: &str) {
+        if !self.consulted.iter().any(|(k, _)| k == key) {
+            self.consulted.push((key.to_owned(), expected.to_owned()));
+        }
+    }
+
+    /// Every variable read so far, with what it expects, in reading order.
+    pub fn consulted(&self) -> &[(String, String)] {
+        &self.consulted
+    }
+
     /// The raw value, with empty strings treated as unset (as docker-compose leaves them).
     pub fn raw(&self, key: &str) -> Option<&str> {
         self.vars
@@ -89,6 +103,7 @@ impl Env {
 
     /// A required value; records a problem when missing or unparsable.
     pub fn required<T: FromStr>(&mut self, key: &str, expected: &str) -> Option<T> {
+        self.note(key, expected);
         match self.raw(key) {
             None => {
                 self.problems
@@ -101,6 +116,7 @@ impl Env {
 
     /// An optional value; records a problem only when present and unparsable.
     pub fn optional<T: FromStr>(&mut self, key: &str, expected: &str) -> Option<T> {
+        self.note(key, expected);
         let raw = self.raw(key)?.trim().to_owned();
         match raw.parse::<T>() {
             Ok(v) => Some(v),
@@ -118,14 +134,15 @@ impl Env {
     }
 
     /// A duration given in milliseconds.
-    pub fn millis(&mut self, key: &str, default: Duration) -> Duration {
-        self.optional::<u64>(key, "a whole number of milliseconds")
+    pub fn millis(&mut self, key: &str, default: Duration, doc: &str) -> Duration {
+        self.optional::<u64>(key, doc)
             .map(Duration::from_millis)
             .unwrap_or(default)
     }
 
     /// A boolean: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off`.
-    pub fn flag(&mut self, key: &str, default: bool) -> bool {
+    pub fn flag(&mut self, key: &str, default: bool, doc: &str) -> bool {
+        self.note(key, doc);
         match self.raw(key).map(|v| v.trim().to_ascii_lowercase()) {
             None => default,
             Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => true,
@@ -139,7 +156,8 @@ impl Env {
     }
 
     /// A comma-separated list, trimmed, empty items dropped.
-    pub fn list(&mut self, key: &str) -> Vec<String> {
+    pub fn list(&mut self, key: &str, doc: &str) -> Vec<String> {
+        self.note(key, doc);
         self.raw(key)
             .map(|v| {
                 v.split(',')
@@ -152,7 +170,8 @@ impl Env {
     }
 
     /// A secret: kept behind [`SecretString`] so `Debug` and logs never show it.
-    pub fn secret(&mut self, key: &str) -> Option<SecretString> {
+    pub fn secret(&mut self, key: &str, doc: &str) -> Option<SecretString> {
+        self.note(key, doc);
         self.raw(key).map(|v| SecretString::from(v.to_owned()))
     }
 
@@ -249,18 +268,20 @@ impl CommonConfig {
     pub fn load(env: &mut Env, service: &'static str, default_port: u16, single: bool) -> Self {
         let prefix = env_prefix(service);
         let port_key = format!("{prefix}_PORT");
+        let port_doc = format!("a TCP port to listen on (default {default_port})");
         let port = env
-            .optional::<u16>(&port_key, "a TCP port")
+            .optional::<u16>(&port_key, &port_doc)
             .or_else(|| {
                 single
-                    .then(|| env.optional::<u16>("PORT", "a TCP port"))
+                    .then(|| env.optional::<u16>("PORT", &port_doc))
                     .flatten()
             })
             .unwrap_or(default_port);
         let db_key = format!("{prefix}_DATABASE_URL");
+        let db_doc = "postgres://user:pass@host/db or sqlite:path (default: SQLite under DATA_DIR)";
         let database_url = env
-            .secret(&db_key)
-            .or_else(|| single.then(|| env.secret("DATABASE_URL")).flatten());
+            .secret(&db_key, db_doc)
+            .or_else(|| single.then(|| env.secret("DATABASE_URL", db_doc)).flatten());
         if let Some(url) = &database_url {
             let url = url.expose_secret();
             env.check(
@@ -270,11 +291,18 @@ impl CommonConfig {
                 "DATABASE_URL is malformed: expected postgres://… or sqlite:…",
             );
         }
+        env.note(
+            "APP_ENV",
+            "`production` refuses to start without SERVICE_JWT_KEYS",
+        );
         let production = env
             .raw("APP_ENV")
             .is_some_and(|v| v.eq_ignore_ascii_case("production"));
         let mut jwt_keys: Vec<SecretString> = env
-            .list("SERVICE_JWT_KEYS")
+            .list(
+                "SERVICE_JWT_KEYS",
+                "HS256 keys of at least 32 characters, comma separated; the first signs, all verify",
+            )
             .into_iter()
             .map(SecretString::from)
             .collect();
@@ -290,36 +318,85 @@ impl CommonConfig {
             "SERVICE_JWT_KEYS is malformed: every key must be at least 32 characters",
         );
         let mut trusted_proxies = Vec::new();
-        for p in env.list("TRUSTED_PROXIES") {
+        for p in env.list(
+            "TRUSTED_PROXIES",
+            "IP addresses of proxies whose X-Forwarded-For is believed (default none)",
+        ) {
             match p.parse() {
                 Ok(ip) => trusted_proxies.push(ip),
                 Err(_) => env.check(false, "TRUSTED_PROXIES is malformed: expected IP addresses"),
             }
         }
-        let rate_limit_per_minute = env.or("RATE_LIMIT_PER_MINUTE", 6000, "a positive number");
-        let rate_limit_burst = env.or("RATE_LIMIT_BURST", 200, "a positive number");
+        let rate_limit_per_minute = env.or(
+            "RATE_LIMIT_PER_MINUTE",
+            6000,
+            "sustained requests per minute per client and route (default 6000)",
+        );
+        let rate_limit_burst = env.or(
+            "RATE_LIMIT_BURST",
+            200,
+            "requests a client may send at once per route (default 200)",
+        );
         env.check(
             rate_limit_per_minute > 0 && rate_limit_burst > 0,
             "RATE_LIMIT_PER_MINUTE and RATE_LIMIT_BURST must be positive",
         );
-        let log_format = env.or("LOG_FORMAT", LogFormat::Json, "json or pretty");
+        let log_format = env.or(
+            "LOG_FORMAT",
+            LogFormat::Json,
+            "json or pretty (default json)",
+        );
         Self {
             service,
-            host: env.or("HOST", "0.0.0.0".to_owned(), "an address"),
+            host: env.or(
+                "HOST",
+                "0.0.0.0".to_owned(),
+                "listen address (default 0.0.0.0)",
+            ),
             port,
             database_url,
-            data_dir: env.or("DATA_DIR", PathBuf::from("./data"), "a directory"),
-            redis_url: env.secret("REDIS_URL"),
+            data_dir: env.or(
+                "DATA_DIR",
+                PathBuf::from("./data"),
+                "directory of the SQLite files (default ./data)",
+            ),
+            redis_url: env.secret(
+                "REDIS_URL",
+                "redis://host:port: shared rate limits, cache and event bus (default: in-process)",
+            ),
             jwt_keys,
-            default_tenant_id: env.or("DEFAULT_TENANT_ID", "default".to_owned(), "a tenant id"),
-            cors_origins: env.list("CORS_ALLOWED_ORIGINS"),
-            body_limit: env.or("HTTP_BODY_LIMIT_BYTES", 1 << 20, "a number of bytes"),
-            request_timeout: env.millis("HTTP_REQUEST_TIMEOUT_MS", Duration::from_secs(15)),
-            drain_timeout: env.millis("SHUTDOWN_DRAIN_TIMEOUT_MS", Duration::from_secs(20)),
+            default_tenant_id: env.or(
+                "DEFAULT_TENANT_ID",
+                "default".to_owned(),
+                "tenant used when a request names none (default `default`)",
+            ),
+            cors_origins: env.list(
+                "CORS_ALLOWED_ORIGINS",
+                "browser origins allowed to call, comma separated (default none)",
+            ),
+            body_limit: env.or(
+                "HTTP_BODY_LIMIT_BYTES",
+                1 << 20,
+                "largest request body in bytes (default 1048576)",
+            ),
+            request_timeout: env.millis(
+                "HTTP_REQUEST_TIMEOUT_MS",
+                Duration::from_secs(15),
+                "milliseconds before a request is abandoned with 503 (default 15000)",
+            ),
+            drain_timeout: env.millis(
+                "SHUTDOWN_DRAIN_TIMEOUT_MS",
+                Duration::from_secs(20),
+                "milliseconds in-flight work may take after SIGTERM (default 20000)",
+            ),
             rate_limit_per_minute,
             rate_limit_burst,
             trusted_proxies,
-            ready_timeout: env.millis("READY_CHECK_TIMEOUT_MS", Duration::from_secs(2)),
+            ready_timeout: env.millis(
+                "READY_CHECK_TIMEOUT_MS",
+                Duration::from_secs(2),
+                "milliseconds each readiness check may take (default 2000)",
+            ),
             log_format,
         }
     }
@@ -339,7 +416,7 @@ mod tests {
         let mut env = Env::from_map([("A", "x"), ("C", "nope")]);
         let a: Option<u16> = env.required("A", "a port");
         let b: Option<u16> = env.required("B", "a port");
-        let c = env.flag("C", false);
+        let c = env.flag("C", false, "a flag");
         assert_eq!((a, b, c), (None, None, false));
         let err = env.finish(()).unwrap_err();
         assert_eq!(err.problems.len(), 3, "{err}");

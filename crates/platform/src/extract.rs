@@ -59,19 +59,27 @@ impl Validator {
 }
 
 /// Runs `value`'s rules: a 422 problem listing every broken one.
-pub fn validate<T: Validate>(value: &T) -> Result<(), Problem> {
+pub fn validate<T: Validate>(value: &T) -> Result<(), Rejection> {
     let mut v = Validator::default();
     value.validate(&mut v);
     v.finish().map_err(|errors| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "request.invalid")
-            .title("The request is invalid")
-            .errors(errors)
+        Rejection::from(
+            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "request.invalid")
+                .title("The request is invalid")
+                .errors(errors),
+        )
     })
 }
 
-/// The rejection of every kit extractor.
+/// The rejection of every kit extractor (boxed: a problem is large, and rejections are rare).
 #[derive(Debug)]
-pub struct Rejection(pub Problem);
+pub struct Rejection(pub Box<Problem>);
+
+impl From<Problem> for Rejection {
+    fn from(p: Problem) -> Self {
+        Self(Box::new(p))
+    }
+}
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
@@ -120,8 +128,8 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let Json(value) = Json::<T>::from_request(req, state)
             .await
-            .map_err(|r| Rejection(json_problem(&r)))?;
-        validate(&value).map_err(Rejection)?;
+            .map_err(|r| Rejection::from(json_problem(&r)))?;
+        validate(&value)?;
         Ok(Self(value))
     }
 }
@@ -142,12 +150,12 @@ where
             Query::<T>::from_request_parts(parts, state)
                 .await
                 .map_err(|r: QueryRejection| {
-                    Rejection(Problem::invalid(vec![FieldError::new(
+                    Rejection::from(Problem::invalid(vec![FieldError::new(
                         "query",
                         r.body_text(),
                     )]))
                 })?;
-        validate(&value).map_err(Rejection)?;
+        validate(&value)?;
         Ok(Self(value))
     }
 }
@@ -168,7 +176,7 @@ where
             Path::<T>::from_request_parts(parts, state)
                 .await
                 .map_err(|r: PathRejection| {
-                    Rejection(Problem::invalid(vec![FieldError::new(
+                    Rejection::from(Problem::invalid(vec![FieldError::new(
                         "path",
                         r.body_text(),
                     )]))
@@ -194,10 +202,12 @@ pub struct Idempotent<T> {
 
 impl<T> Idempotent<T> {
     /// The key, or `400 idempotency.key_missing` where the route requires one.
-    pub fn require_key(&self) -> Result<&str, Problem> {
+    pub fn require_key(&self) -> Result<&str, Rejection> {
         self.key.as_deref().ok_or_else(|| {
-            Problem::new(StatusCode::BAD_REQUEST, "idempotency.key_missing")
-                .detail("this route requires an Idempotency-Key header")
+            Rejection::from(
+                Problem::new(StatusCode::BAD_REQUEST, "idempotency.key_missing")
+                    .detail("this route requires an Idempotency-Key header"),
+            )
         })
     }
 }
@@ -220,10 +230,13 @@ where
         let key = match req.headers().get(IDEMPOTENCY_KEY) {
             None => None,
             Some(v) => {
-                let s = v.to_str().map_err(|_| Rejection(key_problem()))?.trim();
+                let s = v
+                    .to_str()
+                    .map_err(|_| Rejection::from(key_problem()))?
+                    .trim();
                 let ok = (16..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
                 if !ok {
-                    return Err(Rejection(key_problem()));
+                    return Err(Rejection::from(key_problem()));
                 }
                 Some(s.to_owned())
             }
@@ -239,16 +252,17 @@ where
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
         if !is_json {
-            return Err(Rejection(json_problem(
+            return Err(Rejection::from(json_problem(
                 &JsonRejection::MissingJsonContentType(Default::default()),
             )));
         }
         let bytes = Bytes::from_request(req, state)
             .await
-            .map_err(|r| Rejection(too_large_or_unreadable(r.status())))?;
+            .map_err(|r| Rejection::from(too_large_or_unreadable(r.status())))?;
         hasher.update(&bytes);
-        let Json(body) = Json::<T>::from_bytes(&bytes).map_err(|r| Rejection(json_problem(&r)))?;
-        validate(&body).map_err(Rejection)?;
+        let Json(body) =
+            Json::<T>::from_bytes(&bytes).map_err(|r| Rejection::from(json_problem(&r)))?;
+        validate(&body)?;
         let request_hash = hasher
             .finalize()
             .iter()

@@ -118,7 +118,12 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// The full router of a service: its routes behind auth and rate limits, the operational
 /// routes, and the kit's layers.
-pub(crate) fn app(built: Built, ctx: &Ctx, readiness: Readiness) -> Router {
+pub(crate) fn app(
+    built: Built,
+    openapi: utoipa::openapi::OpenApi,
+    ctx: &Ctx,
+    readiness: Readiness,
+) -> Router {
     let common = &ctx.common;
     let service = common.service;
     let limiter = Limiter::new(
@@ -142,14 +147,16 @@ pub(crate) fn app(built: Built, ctx: &Ctx, readiness: Readiness) -> Router {
         audience: service,
     };
     // `Router::layer` wraps the routes present at that moment, so auth covers only `router`.
+    // Order (outermost first): authenticate -> rate limit -> refuse the unauthenticated.
     let protected = built
         .router
+        .layer(from_fn(auth::require_caller))
         .layer(from_fn_with_state(limiter.clone(), ratelimit::limit))
         .layer(from_fn_with_state(authn, auth::authenticate));
     let public = built
         .public
         .layer(from_fn_with_state(limiter, ratelimit::limit));
-    let openapi = Arc::new(built.openapi.to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let openapi = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".to_owned()));
     let ops = Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))

@@ -29,6 +29,9 @@ pub trait Service: Send + Sync + 'static {
     /// Reads the service's own variables, recording every problem in `env`.
     fn config(env: &mut Env) -> Self::Config;
 
+    /// The OpenAPI document served at `/openapi.json` (and committed, drift-checked).
+    fn openapi() -> utoipa::openapi::OpenApi;
+
     /// Applies the service's migrations to its database.
     fn migrate(ctx: &Ctx, config: &Self::Config)
     -> impl Future<Output = anyhow::Result<()>> + Send;
@@ -45,8 +48,6 @@ pub struct Built {
     pub router: Router,
     /// Routes that authenticate themselves (provider webhooks).
     pub public: Router,
-    /// The OpenAPI document served at `/openapi.json`.
-    pub openapi: utoipa::openapi::OpenApi,
     /// Readiness checks of the service's dependencies.
     pub checks: Vec<Check>,
     /// Run after the server and background tasks stop (close pools, flush).
@@ -55,11 +56,10 @@ pub struct Built {
 
 impl Built {
     /// A service with only authenticated routes.
-    pub fn new(router: Router, openapi: utoipa::openapi::OpenApi) -> Self {
+    pub fn new(router: Router) -> Self {
         Self {
             router,
             public: Router::new(),
-            openapi,
             checks: Vec::new(),
             on_shutdown: Vec::new(),
         }
@@ -106,6 +106,14 @@ pub struct Loaded<S: Service> {
     pub common: CommonConfig,
     /// Its own settings.
     pub config: S::Config,
+}
+
+/// Every variable `S` reads, with what each expects (for `.env.example`).
+pub fn variables<S: Service>() -> Vec<(String, String)> {
+    let mut env = Env::from_map(std::iter::empty::<(String, String)>());
+    let _ = CommonConfig::load(&mut env, S::NAME, S::DEFAULT_PORT, true);
+    let _ = S::config(&mut env);
+    env.consulted().to_vec()
 }
 
 /// Reads and validates every setting of `S`; all problems at once.
@@ -182,7 +190,7 @@ pub async fn start<S: Service>(loaded: Loaded<S>, opts: Options) -> anyhow::Resu
         ctx.shutdown.clone(),
     );
     let on_shutdown = std::mem::take(&mut built.on_shutdown);
-    let router = crate::server::app(built, &ctx, readiness);
+    let router = crate::server::app(built, S::openapi(), &ctx, readiness);
     let listener = match opts.listener {
         Some(l) => l,
         None => {

@@ -14,6 +14,34 @@ pub mod outbox;
 pub use db::{Backend, Conn, Db, Exec, Migrations, Tx};
 pub use error::{Error, ResultExt};
 
+use std::time::Duration;
+
+/// How often kit tables are pruned.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// Starts the kit's background work for a service's database: the outbox relay, and hourly
+/// pruning of published events and expired idempotency keys.
+pub fn spawn_background(ctx: &platform::Ctx, db: &Db) {
+    outbox::spawn_relay(ctx, db.clone());
+    let db = db.clone();
+    let stop = ctx.shutdown.clone();
+    ctx.spawn("store-housekeeping", async move {
+        let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return Ok(()),
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = outbox::purge(&db).await {
+                tracing::warn!(error = %platform::problem::cause_chain(&e), "outbox purge failed");
+            }
+            if let Err(e) = idempotency::purge(&db).await {
+                tracing::warn!(error = %platform::problem::cause_chain(&e), "idempotency purge failed");
+            }
+        }
+    });
+}
+
 /// Runs `$body` with `$c` bound to the live backend's connection (`&mut SqliteConnection` or
 /// `&mut PgConnection`); the body is compiled once per backend.
 ///

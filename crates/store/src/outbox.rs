@@ -88,7 +88,8 @@ pub async fn relay_once(db: &Db, bus: &Bus) -> Result<usize, Error> {
     }
     tx.commit().await?;
     if published > 0 {
-        metrics::counter!("outbox_events_published_total").increment(published as u64);
+        metrics::counter!("outbox_events_published_total")
+            .increment(u64::try_from(published).unwrap_or(0));
     }
     Ok(published)
 }
@@ -109,22 +110,15 @@ pub async fn purge(db: &Db) -> Result<u64, Error> {
 }
 
 /// Runs the relay for `db` until the service stops: woken by commits, polling as a fallback.
-pub fn spawn_relay(ctx: &Ctx, db: Db) {
+pub(crate) fn spawn_relay(ctx: &Ctx, db: Db) {
     let bus = ctx.bus.clone();
     let stop = ctx.shutdown.clone();
     ctx.spawn("outbox-relay", async move {
-        let mut rounds: u64 = 0;
         loop {
             match relay_once(&db, &bus).await {
-                Ok(n) if n as i64 == BATCH => continue,
+                Ok(n) if i64::try_from(n).is_ok_and(|n| n == BATCH) => continue,
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %platform::problem::cause_chain(&e), "outbox relay round failed"),
-            }
-            rounds += 1;
-            if rounds % 3600 == 0 {
-                if let Err(e) = purge(&db).await {
-                    tracing::warn!(error = %e, "outbox purge failed");
-                }
             }
             tokio::select! {
                 () = stop.cancelled() => break,

@@ -86,7 +86,12 @@ impl TestApp {
         Self::start::<S>(env, dir, bus::Bus::memory(), migrate).await
     }
 
-    async fn start<S: Service>(env: Env, dir: tempfile::TempDir, bus: bus::Bus, migrate: bool) -> Self {
+    async fn start<S: Service>(
+        env: Env,
+        dir: tempfile::TempDir,
+        bus: bus::Bus,
+        migrate: bool,
+    ) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
             platform::telemetry::init(&env);
         }
@@ -140,14 +145,26 @@ impl TestApp {
     /// A token for this service with `scopes`.
     pub fn token(&self, scopes: &[&str]) -> String {
         self.keys
-            .mint("testkit", self.service, scopes, None, Duration::from_secs(300))
+            .mint(
+                "testkit",
+                self.service,
+                scopes,
+                None,
+                Duration::from_secs(300),
+            )
             .expect("mint")
     }
 
     /// A token bound to `tenant`.
     pub fn tenant_token(&self, tenant: &str, scopes: &[&str]) -> String {
         self.keys
-            .mint("testkit", self.service, scopes, Some(tenant), Duration::from_secs(300))
+            .mint(
+                "testkit",
+                self.service,
+                scopes,
+                Some(tenant),
+                Duration::from_secs(300),
+            )
             .expect("mint")
     }
 
@@ -195,7 +212,10 @@ where
         if let Some(v) = f().await {
             return v;
         }
-        assert!(start.elapsed() < deadline, "condition not met within {deadline:?}");
+        assert!(
+            start.elapsed() < deadline,
+            "condition not met within {deadline:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

@@ -11,8 +11,11 @@ pub struct Config {
 
 impl Config {
     pub(crate) fn from_env(env: &mut Env) -> Self {
-        let default_country_code: String =
-            env.or("PROFILE_DEFAULT_COUNTRY_CODE", "250".to_owned(), "a calling code");
+        let default_country_code: String = env.or(
+            "PROFILE_DEFAULT_COUNTRY_CODE",
+            "250".to_owned(),
+            "calling code added to local numbers such as 0781234567 (default 250)",
+        );
         env.check(
             (1..=3).contains(&default_country_code.len())
                 && default_country_code.chars().all(|c| c.is_ascii_digit())

@@ -28,6 +28,10 @@ impl Service for Profile {
         Config::from_env(env)
     }
 
+    fn openapi() -> utoipa::openapi::OpenApi {
+        http::openapi()
+    }
+
     async fn migrate(ctx: &Ctx, _: &Config) -> anyhow::Result<()> {
         let db = ::store::Db::connect(&ctx.common).await?;
         db.migrate(&MIGRATIONS).await?;
@@ -37,11 +41,13 @@ impl Service for Profile {
 
     async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {
         let db = ::store::Db::connect(&ctx.common).await?;
-        ::store::outbox::spawn_relay(ctx, db.clone());
+        ::store::spawn_background(ctx, &db);
         let state = state::AppState::new(db.clone(), config, &ctx.common);
-        let mut built = Built::new(http::router(state), http::openapi());
+        let mut built = Built::new(http::router(state));
         built.checks.push(db.check());
-        built.on_shutdown.push(Box::pin(async move { db.close().await }));
+        built
+            .on_shutdown
+            .push(Box::pin(async move { db.close().await }));
         Ok(built)
     }
 }

@@ -54,9 +54,8 @@ impl ProfilePatch {
 
 fn normalise_phone(raw: Option<String>, cc: &str) -> Result<Option<String>, Error> {
     raw.map(|p| {
-        phone::normalise(&p, cc).map_err(|e| {
-            Error::Invalid(vec![FieldError::new("/whatsappE164", e.to_string())])
-        })
+        phone::normalise(&p, cc)
+            .map_err(|e| Error::Invalid(vec![FieldError::new("/whatsappE164", e.to_string())]))
     })
     .transpose()
 }

@@ -57,12 +57,23 @@ mod tests {
         assert_eq!(normalise("+250781234567", "250").unwrap(), "+250781234567");
         assert_eq!(normalise("00250781234567", "250").unwrap(), "+250781234567");
         assert_eq!(normalise("250781234567", "250").unwrap(), "+250781234567");
-        assert_eq!(normalise("+1 (415) 555-2671", "250").unwrap(), "+14155552671");
+        assert_eq!(
+            normalise("+1 (415) 555-2671", "250").unwrap(),
+            "+14155552671"
+        );
     }
 
     #[test]
     fn garbage_is_refused() {
-        for bad in ["", "+", "abc", "+0781234567", "+1234", "+1234567890123456", "07812x4567"] {
+        for bad in [
+            "",
+            "+",
+            "abc",
+            "+0781234567",
+            "+1234",
+            "+1234567890123456",
+            "07812x4567",
+        ] {
             assert!(normalise(bad, "250").is_err(), "{bad}");
         }
     }

@@ -70,9 +70,13 @@ pub(super) async fn delete_location(
     ValidPath((id, location_id)): ValidPath<(String, String)>,
 ) -> Result<StatusCode, Error> {
     let mut tx = s.db.begin().await?;
-    let deleted =
-        sql::locations::delete(tx.exec(), &id, &location_id, auth.caller.tenant_id.as_deref())
-            .await?;
+    let deleted = sql::locations::delete(
+        tx.exec(),
+        &id,
+        &location_id,
+        auth.caller.tenant_id.as_deref(),
+    )
+    .await?;
     tx.commit().await?;
     if deleted {
         Ok(StatusCode::NO_CONTENT)

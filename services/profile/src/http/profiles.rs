@@ -32,7 +32,13 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Queues the change event in the same transaction as the change.
-async fn emit(tx: &mut Tx, kind: &str, profile: &Profile, changed: Vec<String>, deleted: bool) -> Result<(), Error> {
+async fn emit(
+    tx: &mut Tx,
+    kind: &str,
+    profile: &Profile,
+    changed: Vec<String>,
+    deleted: bool,
+) -> Result<(), Error> {
     let payload = ProfileChanged {
         profile: profile.clone(),
         changed,
@@ -141,14 +147,20 @@ pub(super) async fn delete_profile(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn search_filter(q: SearchProfiles, caller: &Caller, s: &AppState) -> Result<sql::profiles::Filter, Error> {
+fn search_filter(
+    q: SearchProfiles,
+    caller: &Caller,
+    s: &AppState,
+) -> Result<sql::profiles::Filter, Error> {
     let tenant_id = caller
         .tenant(q.tenant_id.as_deref(), &s.default_tenant)
         .ok_or(Error::TenantForbidden)?;
     let phone = match q.phone {
-        Some(p) => Some(phone::normalise(&p, &s.config.default_country_code).map_err(|e| {
-            Error::Invalid(vec![platform::FieldError::new("phone", e.to_string())])
-        })?),
+        Some(p) => Some(
+            phone::normalise(&p, &s.config.default_country_code).map_err(|e| {
+                Error::Invalid(vec![platform::FieldError::new("phone", e.to_string())])
+            })?,
+        ),
         None => None,
     };
     Ok(sql::profiles::Filter {
@@ -179,7 +191,9 @@ pub(super) async fn search_profiles(
     let mut profiles = sql::profiles::search(conn.exec(), &filter).await?;
     let more = i64::try_from(profiles.len()).unwrap_or(i64::MAX) > limit;
     profiles.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = more.then(|| profiles.last().map(|p| p.id.clone())).flatten();
+    let next_cursor = more
+        .then(|| profiles.last().map(|p| p.id.clone()))
+        .flatten();
     Ok(Json(ProfilePage {
         profiles,
         next_cursor,

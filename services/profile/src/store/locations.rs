@@ -42,7 +42,8 @@ pub(crate) async fn insert(
 ) -> Result<Option<SavedLocation>, Error> {
     let id = ulid::Ulid::generate().to_string();
     let now = Utc::now();
-    let row: Option<Row> = on!(exec, |c| sqlx::query_as(
+    let row: Option<Row> = on!(exec, |c| {
+        sqlx::query_as(
         "INSERT INTO saved_locations (id, profile_id, label, latitude, longitude, address, created_at)
          SELECT $1, p.id, $3, $4, $5, $6, $7 FROM profiles p
          WHERE p.id = $2 AND p.deleted_at IS NULL AND ($8 IS NULL OR p.tenant_id = $8)
@@ -58,7 +59,8 @@ pub(crate) async fn insert(
     .bind(visible_to)
     .fetch_optional(c)
     .await
-    .on_unique(|| Error::LabelTaken))?;
+    .on_unique(|| Error::LabelTaken)
+    })?;
     Ok(row.map(Into::into))
 }
 

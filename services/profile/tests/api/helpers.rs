@@ -28,7 +28,11 @@ pub async fn expect(res: Response, status: StatusCode) -> Value {
     if got.is_client_error() || got.is_server_error() {
         assert_eq!(ct, "application/problem+json", "errors are problem+json");
     }
-    if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON") }
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).expect("JSON")
+    }
 }
 
 pub async fn create(app: &TestApp, body: Value) -> Response {
@@ -40,7 +44,11 @@ pub async fn create(app: &TestApp, body: Value) -> Response {
 }
 
 pub async fn create_ok(app: &TestApp, phone: &str) -> Value {
-    expect(create(app, json!({"whatsappE164": phone})).await, StatusCode::CREATED).await
+    expect(
+        create(app, json!({"whatsappE164": phone})).await,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 pub async fn get(app: &TestApp, path: &str) -> Response {
