@@ -46,6 +46,8 @@ pub struct Db {
     pool: Pool,
     /// Woken when a transaction that wrote to the outbox commits.
     pub(crate) outbox_wake: Arc<Notify>,
+    /// Woken when a transaction that queued jobs commits.
+    pub(crate) jobs_wake: Arc<Notify>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +86,9 @@ impl Conn {
 pub struct Tx {
     inner: TxInner,
     wrote_outbox: bool,
+    wrote_jobs: bool,
     outbox_wake: Arc<Notify>,
+    jobs_wake: Arc<Notify>,
 }
 
 enum TxInner {
@@ -113,6 +117,10 @@ impl Tx {
         self.wrote_outbox = true;
     }
 
+    pub(crate) fn mark_jobs(&mut self) {
+        self.wrote_jobs = true;
+    }
+
     /// Commits; wakes the outbox relay when this transaction queued events.
     pub async fn commit(self) -> Result<(), Error> {
         match self.inner {
@@ -121,6 +129,9 @@ impl Tx {
         }
         if self.wrote_outbox {
             self.outbox_wake.notify_one();
+        }
+        if self.wrote_jobs {
+            self.jobs_wake.notify_waiters();
         }
         Ok(())
     }
@@ -163,6 +174,7 @@ impl Db {
         Ok(Self {
             pool,
             outbox_wake: Arc::new(Notify::new()),
+            jobs_wake: Arc::new(Notify::new()),
         })
     }
 
@@ -184,7 +196,9 @@ impl Db {
         Ok(Tx {
             inner,
             wrote_outbox: false,
+            wrote_jobs: false,
             outbox_wake: Arc::clone(&self.outbox_wake),
+            jobs_wake: Arc::clone(&self.jobs_wake),
         })
     }
 

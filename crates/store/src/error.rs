@@ -20,6 +20,9 @@ pub enum Error {
     /// The first request with this `Idempotency-Key` is still being processed.
     #[error("a request with this Idempotency-Key is still being processed; retry later")]
     IdempotencyInFlight,
+    /// A job's lease ran out and another worker took it; this worker's effect must not commit.
+    #[error("the job's lease was lost to another worker")]
+    LeaseLost,
     /// An event could not be serialised.
     #[error("event could not be encoded")]
     Encode(#[from] serde_json::Error),

@@ -9,6 +9,7 @@ mod db;
 mod error;
 pub mod idempotency;
 pub mod inbox;
+pub mod jobs;
 pub mod outbox;
 
 pub use db::{Backend, Conn, Db, Exec, Migrations, Tx};

@@ -1,0 +1,355 @@
+//! The durable job queue: work that must happen off the request path and survive crashes.
+//!
+//! A worker claims due jobs with a lease (a token and a deadline); a job whose worker dies is
+//! claimed again when its lease runs out. A handler that completes its job inside its own effect
+//! transaction ([`complete`]) gets exactly-once effects: the delete carries the lease token, so a
+//! worker whose lease was taken over cannot commit. Failures are retried on a [`Retry`] policy,
+//! then the job is parked as `dead` with its last error, to inspect and replay.
+
+mod worker;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Db, Error, Exec, Tx, on};
+
+pub use worker::{Handler, JobError, WorkerConfig, handler, spawn_worker, work_once};
+
+/// When a failed job runs again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retry {
+    /// Fixed delays before each retry; a job gets `delays.len() + 1` attempts.
+    Schedule(Vec<Duration>),
+    /// Exponential backoff with jitter, up to `max_attempts` attempts in all.
+    Exponential {
+        /// First delay.
+        base: Duration,
+        /// Longest delay.
+        cap: Duration,
+        /// Attempts in all.
+        max_attempts: u32,
+    },
+}
+
+impl Retry {
+    /// Attempts in all, the first included.
+    pub fn max_attempts(&self) -> u32 {
+        match self {
+            Self::Schedule(d) => u32::try_from(d.len()).unwrap_or(u32::MAX).saturating_add(1),
+            Self::Exponential { max_attempts, .. } => (*max_attempts).max(1),
+        }
+    }
+
+    /// Delay after failed attempt number `attempt` (1-based).
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        match self {
+            Self::Schedule(d) => {
+                let i = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
+                d.get(i).or(d.last()).copied().unwrap_or_default()
+            }
+            Self::Exponential { base, cap, .. } => bus::backoff::delay(attempt, *base, *cap),
+        }
+    }
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    /// Job id (ULID).
+    pub id: String,
+    /// Queue name.
+    pub queue: String,
+    /// JSON payload.
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i32,
+    /// Attempts allowed.
+    pub max_attempts: i32,
+    /// This claim's lease token.
+    pub lease_token: String,
+}
+
+impl Job {
+    /// The payload as `T`.
+    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+}
+
+/// A job given up on.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DeadJob {
+    /// Job id.
+    pub id: String,
+    /// JSON payload.
+    pub payload: String,
+    /// Attempts made.
+    pub attempts: i32,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// When it died.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new job.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    /// Queue name.
+    pub queue: &'a str,
+    /// JSON payload.
+    pub payload: serde_json::Value,
+    /// At most one live job per key and queue (a second enqueue is a no-op).
+    pub dedupe_key: Option<&'a str>,
+    /// Not before this time (default now).
+    pub run_at: Option<DateTime<Utc>>,
+    /// Attempts allowed (from the queue's [`Retry`]).
+    pub max_attempts: u32,
+}
+
+impl<'a> NewJob<'a> {
+    /// A job on `queue` with `payload`, run as soon as possible.
+    pub fn new(queue: &'a str, payload: &impl Serialize, retry: &Retry) -> Result<Self, Error> {
+        Ok(Self {
+            queue,
+            payload: serde_json::to_value(payload)?,
+            dedupe_key: None,
+            run_at: None,
+            max_attempts: retry.max_attempts(),
+        })
+    }
+}
+
+/// Queues `job` in `tx`; `None` when a job with the same dedupe key already exists.
+pub async fn enqueue(tx: &mut Tx, job: &NewJob<'_>) -> Result<Option<String>, Error> {
+    let id = ulid::Ulid::generate().to_string();
+    let now = Utc::now();
+    let payload = job.payload.to_string();
+    let max = i32::try_from(job.max_attempts).unwrap_or(i32::MAX);
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "INSERT INTO kit_jobs (id, queue, payload, dedupe_key, status, max_attempts, run_at,
+                               created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $7)
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(&id)
+    .bind(job.queue)
+    .bind(&payload)
+    .bind(job.dedupe_key)
+    .bind(max)
+    .bind(job.run_at.unwrap_or(now))
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.mark_jobs();
+    Ok((n == 1).then_some(id))
+}
+
+/// Claims up to `limit` due jobs of `queue` (and jobs whose lease ran out) for `lease`.
+pub async fn claim(db: &Db, queue: &str, limit: i64, lease: Duration) -> Result<Vec<Job>, Error> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let token = ulid::Ulid::generate().to_string();
+    let mut tx = db.begin().await?;
+    let jobs: Vec<Job> = match tx.exec() {
+        Exec::Sqlite(c) => {
+            sqlx::query_as(
+                "UPDATE kit_jobs SET status = 'running', attempts = attempts + 1,
+                        lease_token = $1, locked_until = $2, updated_at = $3
+                 WHERE id IN (SELECT id FROM kit_jobs WHERE queue = $4
+                              AND ((status = 'pending' AND run_at <= $3)
+                                   OR (status = 'running' AND locked_until < $3))
+                              ORDER BY run_at LIMIT $5)
+                 RETURNING id, queue, payload, attempts, max_attempts, lease_token",
+            )
+            .bind(&token)
+            .bind(until)
+            .bind(now)
+            .bind(queue)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+        }
+        // SKIP LOCKED: concurrent workers take different jobs instead of queueing on row locks.
+        Exec::Postgres(c) => {
+            sqlx::query_as(
+                "UPDATE kit_jobs SET status = 'running', attempts = attempts + 1,
+                        lease_token = $1, locked_until = $2, updated_at = $3
+                 WHERE id IN (SELECT id FROM kit_jobs WHERE queue = $4
+                              AND ((status = 'pending' AND run_at <= $3)
+                                   OR (status = 'running' AND locked_until < $3))
+                              ORDER BY run_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+                 RETURNING id, queue, payload, attempts, max_attempts, lease_token",
+            )
+            .bind(&token)
+            .bind(until)
+            .bind(now)
+            .bind(queue)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+        }
+    };
+    tx.commit().await?;
+    Ok(jobs)
+}
+
+/// Completes `job` inside the handler's effect transaction. Fails with [`Error::LeaseLost`]
+/// (so the effect rolls back) when another worker took the job over.
+pub async fn complete(tx: &mut Tx, job: &Job) -> Result<(), Error> {
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "DELETE FROM kit_jobs WHERE id = $1 AND lease_token = $2"
+    )
+    .bind(&job.id)
+    .bind(&job.lease_token)
+    .execute(c)
+    .await?
+    .rows_affected());
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Error::LeaseLost)
+    }
+}
+
+/// What became of a failed job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// It runs again at this time.
+    Retried(DateTime<Utc>),
+    /// It ran out of attempts.
+    Dead,
+    /// Its lease was lost; the new holder decides.
+    LeaseLost,
+}
+
+/// Records a failed attempt: schedules the next one, or parks the job as dead.
+pub async fn fail(db: &Db, job: &Job, error: &str, retry: &Retry) -> Result<Failed, Error> {
+    let now = Utc::now();
+    let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+    let dead = job.attempts >= job.max_attempts;
+    let run_at = now
+        + chrono::Duration::from_std(retry.delay_after(attempt))
+            .unwrap_or(chrono::Duration::seconds(1));
+    // Errors can quote payloads at length; keep the row small.
+    let error: String = error.chars().take(2000).collect();
+    let status = if dead { "dead" } else { "pending" };
+    let mut tx = db.begin().await?;
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "UPDATE kit_jobs SET status = $1, run_at = $2, last_error = $3, lease_token = NULL,
+                locked_until = NULL, updated_at = $4
+         WHERE id = $5 AND lease_token = $6"
+    )
+    .bind(status)
+    .bind(run_at)
+    .bind(&error)
+    .bind(now)
+    .bind(&job.id)
+    .bind(&job.lease_token)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
+    Ok(match (n, dead) {
+        (0, _) => Failed::LeaseLost,
+        (_, true) => Failed::Dead,
+        (_, false) => Failed::Retried(run_at),
+    })
+}
+
+/// Dead jobs of `queue`, oldest first.
+pub async fn dead(db: &Db, queue: &str, limit: i64) -> Result<Vec<DeadJob>, Error> {
+    let mut conn = db.conn().await?;
+    let rows = on!(conn.exec(), |c| sqlx::query_as(
+        "SELECT id, payload, attempts, last_error, updated_at FROM kit_jobs
+         WHERE queue = $1 AND status = 'dead' ORDER BY id LIMIT $2"
+    )
+    .bind(queue)
+    .bind(limit)
+    .fetch_all(c)
+    .await?);
+    Ok(rows)
+}
+
+/// Puts dead jobs of `queue` back to run now with fresh attempts (`id` = one job, `None` = all);
+/// returns how many. Replaying twice is harmless: a job that is no longer dead is not touched.
+pub async fn replay(db: &Db, queue: &str, id: Option<&str>) -> Result<u64, Error> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "UPDATE kit_jobs SET status = 'pending', attempts = 0, run_at = $1, updated_at = $1
+         WHERE queue = $2 AND status = 'dead' AND ($3 IS NULL OR id = $3)"
+    )
+    .bind(now)
+    .bind(queue)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.mark_jobs();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Deletes the dead jobs of `queue` (`id` = one job, `None` = all); returns how many.
+pub async fn purge_dead(db: &Db, queue: &str, id: Option<&str>) -> Result<u64, Error> {
+    let mut tx = db.begin().await?;
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "DELETE FROM kit_jobs WHERE queue = $1 AND status = 'dead' AND ($2 IS NULL OR id = $2)"
+    )
+    .bind(queue)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Depth and age of a queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Waiting to run (due or not).
+    pub pending: i64,
+    /// Claimed by a worker.
+    pub running: i64,
+    /// Given up on.
+    pub dead: i64,
+    /// Seconds the oldest due job has waited.
+    pub oldest_due_age_s: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatsRow {
+    pending: i64,
+    running: i64,
+    dead: i64,
+    oldest_due: Option<DateTime<Utc>>,
+}
+
+/// Counts of `queue` by status.
+pub async fn stats(db: &Db, queue: &str) -> Result<Stats, Error> {
+    let now = Utc::now();
+    let mut conn = db.conn().await?;
+    let row: StatsRow = on!(conn.exec(), |c| sqlx::query_as(
+        "SELECT
+            COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
+            COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) AS running,
+            COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
+            MIN(CASE WHEN status = 'pending' AND run_at <= $2 THEN run_at END) AS oldest_due
+         FROM kit_jobs WHERE queue = $1"
+    )
+    .bind(queue)
+    .bind(now)
+    .fetch_one(c)
+    .await?);
+    Ok(Stats {
+        pending: row.pending,
+        running: row.running,
+        dead: row.dead,
+        oldest_due_age_s: row.oldest_due.map_or(0, |t| (now - t).num_seconds().max(0)),
+    })
+}

@@ -1,0 +1,301 @@
+//! The store against a real database: SQLite here, PostgreSQL when `TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use platform::{CommonConfig, Env};
+use store::jobs::{self, Failed, NewJob, Retry, WorkerConfig};
+use store::{Db, Error, idempotency, inbox, on, outbox};
+
+struct TestDb {
+    db: Db,
+    _dir: tempfile::TempDir,
+}
+
+async fn test_db() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = Env::from_map([("DATA_DIR", dir.path().to_string_lossy().into_owned())]);
+    if let Some(url) = testkit::fresh_database().await {
+        env.set("STORETEST_DATABASE_URL", url);
+    }
+    let common = CommonConfig::load(&mut env, "storetest", 0, false);
+    let db = Db::connect(&common).await.unwrap();
+    db.migrate(&store::Migrations {
+        sqlite: sqlx::migrate::Migrator::DEFAULT,
+        postgres: sqlx::migrate::Migrator::DEFAULT,
+    })
+    .await
+    .unwrap();
+    TestDb { db, _dir: dir }
+}
+
+fn req<'a>(key: &'a str, hash: &'a str) -> idempotency::Request<'a> {
+    idempotency::Request {
+        scope: "t:caller:route".into(),
+        key,
+        hash,
+    }
+}
+
+#[tokio::test]
+async fn idempotency_claims_replays_and_refuses_another_body() {
+    let t = test_db().await;
+    let r = req("key-0000000000000001", "h1");
+    assert!(matches!(
+        idempotency::claim(&t.db, &r).await.unwrap(),
+        idempotency::Claim::Fresh
+    ));
+    assert!(matches!(
+        idempotency::claim(&t.db, &r).await,
+        Err(Error::IdempotencyInFlight)
+    ));
+    let mut tx = t.db.begin().await.unwrap();
+    idempotency::complete(&mut tx, &r, 201, "{\"ok\":true}")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    match idempotency::claim(&t.db, &r).await.unwrap() {
+        idempotency::Claim::Replay { status, body } => {
+            assert_eq!((status, body.as_str()), (201, "{\"ok\":true}"));
+        }
+        other => panic!("expected a replay, got {other:?}"),
+    }
+    let other = req("key-0000000000000001", "h2");
+    assert!(matches!(
+        idempotency::claim(&t.db, &other).await,
+        Err(Error::IdempotencyKeyReused)
+    ));
+}
+
+#[tokio::test]
+async fn an_effect_that_rolls_back_leaves_the_key_claimable_after_release() {
+    let t = test_db().await;
+    let r = req("key-0000000000000002", "h");
+    idempotency::claim(&t.db, &r).await.unwrap();
+    {
+        let mut tx = t.db.begin().await.unwrap();
+        idempotency::complete(&mut tx, &r, 200, "{}").await.unwrap();
+        // Dropped without commit: the effect and its "done" mark vanish together.
+    }
+    idempotency::release(&t.db, &r).await.unwrap();
+    assert!(matches!(
+        idempotency::claim(&t.db, &r).await.unwrap(),
+        idempotency::Claim::Fresh
+    ));
+}
+
+#[tokio::test]
+async fn outbox_events_are_published_after_commit_only() {
+    let t = test_db().await;
+    let bus = bus::Bus::memory();
+    let seen = Arc::new(AtomicU32::new(0));
+    let s = seen.clone();
+    let stop = tokio_util::sync::CancellationToken::new();
+    bus.subscribe(
+        bus::Subscription::new("g", &["x.happened"]),
+        bus::handler(move |_| {
+            let s = s.clone();
+            async move {
+                s.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }),
+        stop.clone(),
+    );
+    let e1 = bus::Envelope::new("x.happened", "t", "t1", serde_json::json!({})).unwrap();
+    {
+        let mut tx = t.db.begin().await.unwrap();
+        outbox::enqueue(&mut tx, &e1).await.unwrap();
+        // Rolled back: never published.
+    }
+    let e2 = bus::Envelope::new("x.happened", "t", "t1", serde_json::json!({})).unwrap();
+    let mut tx = t.db.begin().await.unwrap();
+    outbox::enqueue(&mut tx, &e2).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(outbox::relay_once(&t.db, &bus).await.unwrap(), 1);
+    assert_eq!(
+        outbox::relay_once(&t.db, &bus).await.unwrap(),
+        0,
+        "published once"
+    );
+    testkit::eventually(Duration::from_secs(5), || {
+        let seen = seen.clone();
+        async move { (seen.load(Ordering::SeqCst) == 1).then_some(()) }
+    })
+    .await;
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn the_inbox_applies_each_event_once() {
+    let t = test_db().await;
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(inbox::first_time(&mut tx, "c", "e1").await.unwrap());
+    assert!(!inbox::first_time(&mut tx, "c", "e1").await.unwrap());
+    assert!(inbox::first_time(&mut tx, "other", "e1").await.unwrap());
+    tx.commit().await.unwrap();
+}
+
+fn quick_retry(attempts: u32) -> Retry {
+    Retry::Schedule(vec![Duration::ZERO; usize::try_from(attempts - 1).unwrap()])
+}
+
+async fn push(db: &Db, queue: &str, n: u32, retry: &Retry) {
+    let mut tx = db.begin().await.unwrap();
+    for i in 0..n {
+        jobs::enqueue(
+            &mut tx,
+            &NewJob::new(queue, &serde_json::json!({"i": i}), retry).unwrap(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_retried_then_dead_and_can_be_replayed_once() {
+    let t = test_db().await;
+    let retry = quick_retry(3);
+    push(&t.db, "q", 1, &retry).await;
+    let calls = Arc::new(AtomicU32::new(0));
+    let healthy = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (c, h) = (calls.clone(), healthy.clone());
+    let handler = jobs::handler(move |_job| {
+        let (c, h) = (c.clone(), h.clone());
+        async move {
+            c.fetch_add(1, Ordering::SeqCst);
+            if h.load(Ordering::SeqCst) {
+                Ok(())
+            } else {
+                Err("upstream 503".into())
+            }
+        }
+    });
+    let cfg = WorkerConfig::new("q", retry);
+    for _ in 0..3 {
+        assert_eq!(jobs::work_once(&t.db, &cfg, &handler).await.unwrap(), 1);
+    }
+    assert_eq!(
+        jobs::work_once(&t.db, &cfg, &handler).await.unwrap(),
+        0,
+        "dead jobs are not claimed"
+    );
+    let dead = jobs::dead(&t.db, "q", 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 3);
+    assert_eq!(dead[0].last_error.as_deref(), Some("upstream 503"));
+    healthy.store(true, Ordering::SeqCst);
+    assert_eq!(
+        jobs::replay(&t.db, "q", Some(&dead[0].id)).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        jobs::replay(&t.db, "q", Some(&dead[0].id)).await.unwrap(),
+        0,
+        "replay is idempotent"
+    );
+    assert_eq!(jobs::work_once(&t.db, &cfg, &handler).await.unwrap(), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        jobs::stats(&t.db, "q").await.unwrap(),
+        jobs::Stats::default()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_attempt_waits_for_its_backoff() {
+    let t = test_db().await;
+    let retry = Retry::Schedule(vec![Duration::from_secs(300)]);
+    push(&t.db, "q", 1, &retry).await;
+    let job = jobs::claim(&t.db, "q", 10, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .remove(0);
+    match jobs::fail(&t.db, &job, "boom", &retry).await.unwrap() {
+        Failed::Retried(at) => assert!(at > chrono::Utc::now() + chrono::Duration::seconds(290)),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        jobs::claim(&t.db, "q", 10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let s = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!((s.pending, s.running, s.dead), (1, 0, 0));
+}
+
+#[tokio::test]
+async fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_complete() {
+    let t = test_db().await;
+    let retry = quick_retry(5);
+    push(&t.db, "q", 1, &retry).await;
+    let stale = jobs::claim(&t.db, "q", 1, Duration::from_millis(1))
+        .await
+        .unwrap()
+        .remove(0);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let fresh = jobs::claim(&t.db, "q", 1, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(fresh.id, stale.id);
+    assert_eq!(fresh.attempts, 2);
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(matches!(
+        jobs::complete(&mut tx, &stale).await,
+        Err(Error::LeaseLost)
+    ));
+    drop(tx);
+    let mut tx = t.db.begin().await.unwrap();
+    jobs::complete(&mut tx, &fresh).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn concurrent_workers_never_take_the_same_job() {
+    let t = test_db().await;
+    let retry = quick_retry(1);
+    push(&t.db, "q", 40, &retry).await;
+    let claims = futures::future::join_all(
+        (0..8).map(|_| jobs::claim(&t.db, "q", 10, Duration::from_secs(60))),
+    )
+    .await;
+    let mut ids: Vec<String> = claims
+        .into_iter()
+        .flat_map(|c| c.unwrap())
+        .map(|j| j.id)
+        .collect();
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "a job was claimed twice");
+    assert_eq!(total, 40);
+}
+
+#[tokio::test]
+async fn dedupe_keys_allow_one_live_job() {
+    let t = test_db().await;
+    let retry = quick_retry(1);
+    let mut tx = t.db.begin().await.unwrap();
+    let mut job = NewJob::new("q", &serde_json::json!({}), &retry).unwrap();
+    job.dedupe_key = Some("purchase-1");
+    assert!(jobs::enqueue(&mut tx, &job).await.unwrap().is_some());
+    assert!(jobs::enqueue(&mut tx, &job).await.unwrap().is_none());
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_backend_speaks_the_shared_sql_subset() {
+    let t = test_db().await;
+    let mut conn = t.db.conn().await.unwrap();
+    let n: i64 = on!(conn.exec(), |c| sqlx::query_scalar("SELECT $1 + $1")
+        .bind(21_i64)
+        .fetch_one(c)
+        .await
+        .unwrap());
+    assert_eq!(n, 42);
+}
