@@ -5,6 +5,7 @@
 //! `/health`, `/ready`, `/metrics`, auth, rate limits, graceful shutdown) holds everywhere.
 
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod extract;
 pub mod health;

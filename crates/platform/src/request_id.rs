@@ -28,6 +28,12 @@ impl RequestId {
     }
 }
 
+impl From<&str> for RequestId {
+    fn from(s: &str) -> Self {
+        Self(Arc::from(s))
+    }
+}
+
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
