@@ -75,6 +75,7 @@ fn main() -> ExitCode {
     if let Command::Healthcheck { port, path } = &cli.command {
         return commands::healthcheck(*port, path);
     }
+    platform::client::install_tls();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

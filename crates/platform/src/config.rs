@@ -234,6 +234,8 @@ pub struct CommonConfig {
     pub data_dir: PathBuf,
     /// `REDIS_URL`: shared rate limits, cache and bus at scale.
     pub redis_url: Option<SecretString>,
+    /// `REDIS_KEY_PREFIX`: namespace of every Redis key (several deployments can share a server).
+    pub redis_prefix: String,
     /// `SERVICE_JWT_KEYS`: HS256 keys, comma separated; the first signs, all verify.
     pub jwt_keys: Vec<SecretString>,
     /// `DEFAULT_TENANT_ID`: tenant used when a request names none.
@@ -363,6 +365,11 @@ impl CommonConfig {
             redis_url: env.secret(
                 "REDIS_URL",
                 "redis://host:port: shared rate limits, cache and event bus (default: in-process)",
+            ),
+            redis_prefix: env.or(
+                "REDIS_KEY_PREFIX",
+                "easymo".to_owned(),
+                "namespace of every Redis key (default easymo)",
             ),
             jwt_keys,
             default_tenant_id: env.or(

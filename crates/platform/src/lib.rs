@@ -5,6 +5,7 @@
 //! `/health`, `/ready`, `/metrics`, auth, rate limits, graceful shutdown) holds everywhere.
 
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod config;
 pub mod extract;
@@ -15,6 +16,7 @@ pub mod openapi;
 pub mod pii;
 pub mod problem;
 pub mod ratelimit;
+pub mod redis;
 pub mod request_id;
 pub mod server;
 pub mod service;

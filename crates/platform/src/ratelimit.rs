@@ -1,7 +1,12 @@
-//! Rate limiting per client and route (GCRA, from `governor`), answering 429 with `Retry-After`
-//! and `RateLimit-*` headers. The client is the verified calling service when the request carries
-//! a valid token, else the peer address; `X-Forwarded-For` is believed only from trusted proxies
-//! (the rightmost untrusted hop), since anyone can write that header.
+//! Rate limiting per client and route (GCRA), answering 429 with `Retry-After` and `RateLimit-*`
+//! headers. The client is the verified calling service when the request carries a valid token,
+//! else the peer address; `X-Forwarded-For` is believed only from trusted proxies (the rightmost
+//! untrusted hop), since anyone can write that header.
+//!
+//! In one process the limiter is `governor`'s; with `REDIS_URL` the state lives in Redis (one
+//! atomic Lua script, Redis' clock), so every instance of a service shares the budget. If Redis
+//! cannot be reached the instance falls back to its own in-memory limiter rather than failing
+//! open.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -22,6 +27,34 @@ use crate::problem::Problem;
 type Keyed =
     RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
 
+/// GCRA over a Redis key. ARGV: emission interval and burst tolerance in microseconds. Returns
+/// `{1, remaining}` or `{0, wait_us}`.
+const GCRA: &str = r"
+local t = tonumber(ARGV[1])
+local tau = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tau then
+  return {0, tat - now - tau}
+end
+local new_tat = tat + t
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
+return {1, math.floor((tau + t - (new_tat - now)) / t)}
+";
+
+#[derive(Clone)]
+struct Shared {
+    conn: redis::aio::ConnectionManager,
+    script: Arc<redis::Script>,
+    prefix: Arc<str>,
+    emission_us: u64,
+    tolerance_us: u64,
+    /// After a Redis failure, requests skip Redis for a while instead of each waiting on it.
+    breaker: Arc<crate::client::Breaker>,
+}
+
 /// The limiter of one service.
 #[derive(Clone)]
 pub struct Limiter {
@@ -29,6 +62,7 @@ pub struct Limiter {
     clock: DefaultClock,
     burst: u32,
     trusted_proxies: Arc<Vec<IpAddr>>,
+    shared: Option<Shared>,
 }
 
 impl Limiter {
@@ -44,7 +78,61 @@ impl Limiter {
             clock: DefaultClock::default(),
             burst: burst_nz.get(),
             trusted_proxies: Arc::new(trusted_proxies),
+            shared: None,
         }
+    }
+
+    /// Keeps the state in Redis under `prefix`, shared by every instance.
+    pub fn shared(
+        mut self,
+        conn: redis::aio::ConnectionManager,
+        prefix: &str,
+        per_minute: u32,
+    ) -> Self {
+        let emission_us = 60_000_000 / u64::from(per_minute.max(1));
+        self.shared = Some(Shared {
+            conn,
+            script: Arc::new(redis::Script::new(GCRA)),
+            prefix: Arc::from(prefix),
+            emission_us,
+            tolerance_us: emission_us * u64::from(self.burst.saturating_sub(1)),
+            breaker: Arc::new(crate::client::Breaker::new(
+                "redis-ratelimit",
+                crate::client::BreakerConfig {
+                    failure_threshold: 1,
+                    open_for: std::time::Duration::from_secs(5),
+                    half_open_permits: 1,
+                },
+            )),
+        });
+        self
+    }
+
+    /// Takes one request for `key`, from Redis when shared, else (or when Redis fails) locally.
+    pub async fn take_async(&self, key: &str) -> Result<u32, u64> {
+        if let Some(s) = self.shared.as_ref().filter(|s| s.breaker.acquire().is_ok()) {
+            let mut conn = s.conn.clone();
+            let res: Result<(i64, i64), _> = s
+                .script
+                .key(format!("{}:{key}", s.prefix))
+                .arg(s.emission_us)
+                .arg(s.tolerance_us)
+                .invoke_async(&mut conn)
+                .await;
+            s.breaker.record(res.is_ok());
+            match res {
+                Ok((1, remaining)) => return Ok(u32::try_from(remaining.max(0)).unwrap_or(0)),
+                Ok((_, wait_us)) => {
+                    let wait = u64::try_from(wait_us.max(0)).unwrap_or(0);
+                    return Err(wait.div_ceil(1_000_000).max(1));
+                }
+                Err(e) => {
+                    metrics::counter!("rate_limit_backend_errors_total").increment(1);
+                    tracing::debug!(error = %e, "shared rate limiter unavailable; limiting locally");
+                }
+            }
+        }
+        self.take(key)
     }
 
     /// Forgets clients idle long enough to be back at full burst (bounds memory).
@@ -104,7 +192,7 @@ pub async fn limit(State(l): State<Limiter>, req: Request, next: Next) -> Respon
         .get::<MatchedPath>()
         .map_or(crate::observe::UNMATCHED, MatchedPath::as_str);
     let key = format!("{client}|{}|{route}", req.method());
-    match l.take(&key) {
+    match l.take_async(&key).await {
         Ok(remaining) => {
             let mut res = next.run(req).await;
             let h = res.headers_mut();
@@ -141,6 +229,34 @@ mod tests {
         let wait = l.take("a").unwrap_err();
         assert!((1..=1).contains(&wait), "{wait}");
         assert!(l.take("b").is_ok(), "other clients keep their own budget");
+    }
+
+    /// With `REDIS_URL`, two limiters (two instances of a service) share one budget.
+    #[tokio::test]
+    async fn instances_share_one_budget_in_redis() {
+        let Ok(url) = std::env::var("REDIS_URL") else {
+            return;
+        };
+        let url = secrecy::SecretString::from(url);
+        let prefix = format!("test:{}", ulid::Ulid::generate());
+        let a =
+            Limiter::new(60, 3, vec![]).shared(crate::redis::connect(&url).unwrap(), &prefix, 60);
+        let b =
+            Limiter::new(60, 3, vec![]).shared(crate::redis::connect(&url).unwrap(), &prefix, 60);
+        assert_eq!(a.take_async("k").await, Ok(2));
+        assert_eq!(b.take_async("k").await, Ok(1));
+        assert_eq!(a.take_async("k").await, Ok(0));
+        let wait = b.take_async("k").await.unwrap_err();
+        assert!((1..=2).contains(&wait), "{wait}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_redis_falls_back_to_local_limits() {
+        let url = secrecy::SecretString::from("redis://127.0.0.1:1".to_owned());
+        let l = Limiter::new(1, 2, vec![]).shared(crate::redis::connect(&url).unwrap(), "x", 1);
+        assert!(l.take_async("k").await.is_ok());
+        assert!(l.take_async("k").await.is_ok());
+        assert!(l.take_async("k").await.is_err(), "still limited, not open");
     }
 
     #[test]

@@ -126,11 +126,18 @@ pub(crate) fn app(
 ) -> Router {
     let common = &ctx.common;
     let service = common.service;
-    let limiter = Limiter::new(
+    let mut limiter = Limiter::new(
         common.rate_limit_per_minute,
         common.rate_limit_burst,
         common.trusted_proxies.clone(),
     );
+    if let Some(conn) = &ctx.redis {
+        limiter = limiter.shared(
+            conn.clone(),
+            &format!("{}:ratelimit:{service}", common.redis_prefix),
+            common.rate_limit_per_minute,
+        );
+    }
     let idle = limiter.clone();
     let shutdown = ctx.shutdown.clone();
     ctx.spawn("rate-limit-gc", async move {

@@ -79,6 +79,8 @@ pub struct Ctx {
     pub tasks: TaskTracker,
     /// Service-token keys.
     pub keys: JwtKeys,
+    /// The shared Redis connection, when `REDIS_URL` is set.
+    pub redis: Option<redis::aio::ConnectionManager>,
 }
 
 impl Ctx {
@@ -148,12 +150,19 @@ pub struct Running {
 
 fn context(loaded_common: &CommonConfig, opts: &Options) -> anyhow::Result<Ctx> {
     let keys = JwtKeys::new(&loaded_common.jwt_keys).context("no service JWT key configured")?;
+    let redis = match &loaded_common.redis_url {
+        Some(url) => {
+            Some(crate::redis::connect(url).context("REDIS_URL is not a valid Redis URL")?)
+        }
+        None => None,
+    };
     Ok(Ctx {
         common: loaded_common.clone(),
         bus: opts.bus.clone(),
         shutdown: opts.shutdown.clone(),
         tasks: TaskTracker::new(),
         keys,
+        redis,
     })
 }
 
@@ -183,6 +192,9 @@ pub async fn start<S: Service>(loaded: Loaded<S>, opts: Options) -> anyhow::Resu
     let mut built = S::build(&ctx, loaded.config)
         .await
         .with_context(|| format!("building {}", S::NAME))?;
+    if let Some(conn) = &ctx.redis {
+        built.checks.push(crate::redis::check(conn));
+    }
     let readiness = Readiness::new(
         S::NAME,
         std::mem::take(&mut built.checks),

@@ -80,6 +80,14 @@ impl TestApp {
         if let Some(url) = fresh_database().await {
             env.set("DATABASE_URL", url);
         }
+        // At scale (CI's second run) services use Redis too, each test app in its own namespace.
+        if let Ok(url) = std::env::var("REDIS_URL") {
+            env.set("REDIS_URL", url);
+            env.set(
+                "REDIS_KEY_PREFIX",
+                format!("test:{}", ulid::Ulid::generate()),
+            );
+        }
         for (k, v) in vars {
             env.set(*k, *v);
         }
@@ -95,6 +103,7 @@ impl TestApp {
         if std::env::var("TEST_LOG").is_ok() {
             platform::telemetry::init(&env);
         }
+        platform::client::install_tls();
         let loaded: Loaded<S> = service::load(&env, true).expect("test config is valid");
         let keys = JwtKeys::new(&loaded.common.jwt_keys).expect("keys");
         let shutdown = CancellationToken::new();

@@ -7,6 +7,10 @@ use platform::Env;
 pub struct Config {
     /// `PROFILE_DEFAULT_COUNTRY_CODE`: calling code added to local numbers (`078…` -> `+25078…`).
     pub default_country_code: String,
+    /// `PROFILE_CACHE_TTL_MS`: how long a profile read may be served from the cache.
+    pub cache_ttl: std::time::Duration,
+    /// `PROFILE_CACHE_CAPACITY`: profiles kept in the in-memory cache.
+    pub cache_capacity: usize,
 }
 
 impl Config {
@@ -22,8 +26,20 @@ impl Config {
                 && !default_country_code.starts_with('0'),
             "PROFILE_DEFAULT_COUNTRY_CODE is malformed: expected 1 to 3 digits, such as 250",
         );
+        let cache_ttl = env.millis(
+            "PROFILE_CACHE_TTL_MS",
+            std::time::Duration::from_secs(30),
+            "milliseconds a cached profile may be served (default 30000)",
+        );
+        let cache_capacity = env.or(
+            "PROFILE_CACHE_CAPACITY",
+            100_000,
+            "profiles kept in the in-memory cache (default 100000)",
+        );
         Self {
             default_country_code,
+            cache_ttl,
+            cache_capacity,
         }
     }
 }

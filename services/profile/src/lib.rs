@@ -42,7 +42,7 @@ impl Service for Profile {
     async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {
         let db = ::store::Db::connect(&ctx.common).await?;
         ::store::spawn_background(ctx, &db);
-        let state = state::AppState::new(db.clone(), config, &ctx.common);
+        let state = state::AppState::new(db.clone(), config, &ctx.common, ctx.redis.clone());
         let mut built = Built::new(http::router(state));
         built.checks.push(db.check());
         built

@@ -74,8 +74,9 @@ pub struct HttpClient {
     breaker: Arc<Breaker>,
 }
 
-/// Installs the TLS crypto provider once per process (rustls with `ring`).
-fn install_tls() {
+/// Installs the TLS crypto provider (rustls with `ring`) for the process. reqwest refuses to
+/// build a client without one, so every entry point calls this first; later calls are no-ops.
+pub fn install_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 

@@ -98,11 +98,26 @@ pub(super) async fn get_profile(
     auth: Authorized<ProfileRead>,
     ValidPath(id): ValidPath<String>,
 ) -> Result<Json<Profile>, Error> {
+    if let Some(p) = s.cache.get_json::<Profile>(&id).await {
+        return if auth.caller.may_see(&p.tenant_id) {
+            Ok(Json(p))
+        } else {
+            Err(Error::ProfileNotFound)
+        };
+    }
     let mut conn = s.db.conn().await?;
-    sql::profiles::find(conn.exec(), &id, auth.caller.tenant_id.as_deref())
+    // Read unfiltered so the cache holds the profile for every caller; visibility is checked
+    // after, the same way as for a cache hit.
+    let profile = sql::profiles::find(conn.exec(), &id, None)
         .await?
-        .map(Json)
-        .ok_or(Error::ProfileNotFound)
+        .ok_or(Error::ProfileNotFound)?;
+    drop(conn);
+    s.cache.put_json(&id, &profile).await;
+    if auth.caller.may_see(&profile.tenant_id) {
+        Ok(Json(profile))
+    } else {
+        Err(Error::ProfileNotFound)
+    }
 }
 
 /// Change a profile: only the fields given change.
@@ -123,6 +138,7 @@ pub(super) async fn update_profile(
         .ok_or(Error::ProfileNotFound)?;
     emit(&mut tx, PROFILE_UPDATED, &profile, patch.changed(), false).await?;
     tx.commit().await?;
+    s.cache.invalidate(&id).await;
     metrics::profile_changed("updated");
     Ok(Json(profile))
 }
@@ -143,6 +159,7 @@ pub(super) async fn delete_profile(
         .ok_or(Error::ProfileNotFound)?;
     emit(&mut tx, PROFILE_UPDATED, &profile, Vec::new(), true).await?;
     tx.commit().await?;
+    s.cache.invalidate(&id).await;
     metrics::profile_changed("deleted");
     Ok(StatusCode::NO_CONTENT)
 }

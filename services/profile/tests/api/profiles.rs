@@ -459,3 +459,52 @@ async fn data_survives_a_restart() {
     let path = format!("/api/v1/profiles/{}", p["id"].as_str().unwrap());
     expect(get(&app, &path).await, StatusCode::OK).await;
 }
+
+#[tokio::test]
+async fn reads_after_a_write_never_serve_the_old_profile() {
+    let app = app().await;
+    let p = create_ok(&app, "+250781234567").await;
+    let path = format!("/api/v1/profiles/{}", p["id"].as_str().unwrap());
+    expect(get(&app, &path).await, StatusCode::OK).await;
+    expect(get(&app, &path).await, StatusCode::OK).await;
+    let res = app
+        .req(Method::PATCH, &path, &[WRITE])
+        .json(&json!({"name": "Aline"}))
+        .send()
+        .await
+        .unwrap();
+    expect(res, StatusCode::OK).await;
+    let got = expect(get(&app, &path).await, StatusCode::OK).await;
+    assert_eq!(got["displayName"], "Aline");
+    let res = app
+        .req(Method::DELETE, &path, &[WRITE])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    expect(get(&app, &path).await, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn a_cached_profile_is_still_hidden_from_other_tenants() {
+    let app = app().await;
+    let p = expect(
+        create(
+            &app,
+            json!({"whatsappE164": "+250781234567", "tenantId": "t2"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("/api/v1/profiles/{}", p["id"].as_str().unwrap());
+    expect(get(&app, &path).await, StatusCode::OK).await;
+    let t1 = app.tenant_token("t1", &[READ]);
+    let res = app
+        .anon(Method::GET, &path)
+        .bearer_auth(&t1)
+        .send()
+        .await
+        .unwrap();
+    expect(res, StatusCode::NOT_FOUND).await;
+}
