@@ -8,7 +8,7 @@ use std::time::Duration;
 use platform::auth::JwtKeys;
 use platform::config::EXIT_CONFIG;
 use platform::service::{Options, Running};
-use platform::{CommonConfig, Env, shutdown, telemetry};
+use platform::{CommonConfig, Env, shutdown};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -37,7 +37,6 @@ fn bus_for(_env: &Env) -> bus::Bus {
 /// `easymo up`: every service in one process.
 pub async fn up() -> ExitCode {
     let env = Env::from_process();
-    telemetry::init(&env);
     let problems: Vec<String> = SERVICES
         .iter()
         .filter_map(|e| (e.check)(&env, false).err().map(|err| (e.name, err)))
@@ -165,7 +164,6 @@ fn unknown(name: &str) -> ExitCode {
 /// `easymo serve <service>`.
 pub async fn serve(name: &str, migrate: bool) -> ExitCode {
     let env = Env::from_process();
-    telemetry::init(&env);
     let Some(entry) = registry::find(name) else {
         return unknown(name);
     };
@@ -197,7 +195,6 @@ pub async fn serve(name: &str, migrate: bool) -> ExitCode {
 /// `easymo migrate [<service>]`.
 pub async fn migrate(name: Option<&str>) -> ExitCode {
     let env = Env::from_process();
-    telemetry::init(&env);
     let entries: Vec<&Entry> = match name {
         Some(n) => match registry::find(n) {
             Some(e) => vec![e],

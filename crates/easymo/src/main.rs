@@ -76,6 +76,19 @@ fn main() -> ExitCode {
         return commands::healthcheck(*port, path);
     }
     platform::client::install_tls();
+    // Telemetry starts before the runtime and is flushed after it: the trace exporter's client
+    // is blocking and must live outside async contexts.
+    let telemetry = match &cli.command {
+        Command::Up | Command::Migrate { .. } => Some(platform::telemetry::init(
+            &platform::Env::from_process(),
+            "easymo",
+        )),
+        Command::Serve { service, .. } => Some(platform::telemetry::init(
+            &platform::Env::from_process(),
+            service,
+        )),
+        _ => None,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,7 +99,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         match cli.command {
             Command::Up => commands::up().await,
             Command::Serve { service, migrate } => commands::serve(&service, migrate).await,
@@ -103,5 +116,10 @@ fn main() -> ExitCode {
             Command::Generate(args) => generate::run(&args),
             Command::Healthcheck { .. } => ExitCode::SUCCESS,
         }
-    })
+    });
+    drop(runtime);
+    if let Some(t) = telemetry {
+        t.shutdown();
+    }
+    code
 }

@@ -22,6 +22,7 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+mod trace_context;
 
 pub use auth::{Authorized, Caller, Scope};
 pub use config::{CommonConfig, ConfigError, Env};

@@ -41,6 +41,7 @@ pub(crate) async fn observe(State(o): State<Observe>, req: Request, next: Next) 
         method = %method,
         route = %route,
     );
+    crate::trace_context::adopt_parent(&span, req.headers());
     let res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
     let status = res.status().as_u16();

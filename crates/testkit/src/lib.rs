@@ -101,7 +101,7 @@ impl TestApp {
         migrate: bool,
     ) -> Self {
         if std::env::var("TEST_LOG").is_ok() {
-            platform::telemetry::init(&env);
+            let _ = platform::telemetry::init(&env, "testkit");
         }
         platform::client::install_tls();
         let loaded: Loaded<S> = service::load(&env, true).expect("test config is valid");

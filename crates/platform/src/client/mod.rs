@@ -225,8 +225,10 @@ impl HttpClient {
     }
 }
 
-/// Forwards the current request's id and trace context.
+/// Forwards the current request's id and trace context (the current span when traces are
+/// exported, else the incoming `traceparent` as it came).
 fn propagate(req: &mut Request) {
+    crate::trace_context::inject_current(req.headers_mut());
     if let Some(ctx) = request_id::current_context() {
         let h = req.headers_mut();
         if let Ok(v) = ctx.request_id.as_str().parse() {
