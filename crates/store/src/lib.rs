@@ -7,6 +7,7 @@
 
 mod db;
 mod error;
+pub mod group;
 pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
@@ -19,6 +20,11 @@ use std::time::Duration;
 
 /// How often kit tables are pruned.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(3600);
+
+/// `outer: inner: root`, for one log line.
+pub(crate) fn error_chain(e: &Error) -> String {
+    platform::problem::cause_chain(e)
+}
 
 /// Starts the kit's background work for a service's database: the outbox relay, and hourly
 /// pruning of published events and expired idempotency keys.

@@ -299,3 +299,154 @@ async fn the_backend_speaks_the_shared_sql_subset() {
         .unwrap());
     assert_eq!(n, 42);
 }
+
+mod group_commit {
+    use super::*;
+    use store::group::{GroupCommit, GroupConfig, Op};
+
+    /// A conditional debit: refused (writing nothing) when the balance is short.
+    struct Debit {
+        account: &'static str,
+        amount: i64,
+    }
+
+    #[derive(Debug, PartialEq)]
+    struct Insufficient;
+
+    impl Op for Debit {
+        type Output = i64;
+        type Refusal = Insufficient;
+
+        async fn apply(&self, tx: &mut store::Tx) -> Result<Result<i64, Insufficient>, Error> {
+            let row: Option<i64> = on!(tx.exec(), |c| sqlx::query_scalar(
+                "UPDATE gc_accounts SET balance = balance - $1 WHERE id = $2 AND balance >= $1
+                 RETURNING balance"
+            )
+            .bind(self.amount)
+            .bind(self.account)
+            .fetch_optional(c)
+            .await?);
+            Ok(row.ok_or(Insufficient))
+        }
+    }
+
+    async fn accounts(db: &Db, balance: i64) {
+        let mut tx = db.begin().await.unwrap();
+        on!(tx.exec(), |c| sqlx::query(
+            "CREATE TABLE gc_accounts (id TEXT PRIMARY KEY, balance BIGINT NOT NULL)"
+        )
+        .execute(c)
+        .await
+        .unwrap()
+        .rows_affected());
+        on!(tx.exec(), |c| sqlx::query(
+            "INSERT INTO gc_accounts VALUES ('a', $1), ('b', $1)"
+        )
+        .bind(balance)
+        .execute(c)
+        .await
+        .unwrap()
+        .rows_affected());
+        tx.commit().await.unwrap();
+    }
+
+    async fn balance(db: &Db, id: &str) -> i64 {
+        let mut conn = db.conn().await.unwrap();
+        on!(conn.exec(), |c| sqlx::query_scalar(
+            "SELECT balance FROM gc_accounts WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_one(c)
+        .await
+        .unwrap())
+    }
+
+    #[tokio::test]
+    async fn concurrent_debits_succeed_exactly_while_funds_last() {
+        let t = test_db().await;
+        accounts(&t.db, 500).await;
+        let writer = GroupCommit::spawn(t.db.clone(), GroupConfig::default(), "test");
+        let outcomes = futures::future::join_all((0..100).map(|_| {
+            let w = writer.clone();
+            async move {
+                w.submit(Debit {
+                    account: "a",
+                    amount: 10,
+                })
+                .await
+                .unwrap()
+            }
+        }))
+        .await;
+        let ok = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(ok, 50);
+        assert!(
+            outcomes
+                .iter()
+                .filter(|o| o.is_err())
+                .all(|o| *o == Err(Insufficient))
+        );
+        assert_eq!(balance(&t.db, "a").await, 0, "durable once answered");
+        assert_eq!(balance(&t.db, "b").await, 500);
+    }
+
+    /// An operation that fails unexpectedly (here: a missing table).
+    struct Broken;
+
+    impl Op for Broken {
+        type Output = i64;
+        type Refusal = Insufficient;
+
+        async fn apply(&self, tx: &mut store::Tx) -> Result<Result<i64, Insufficient>, Error> {
+            on!(tx.exec(), |c| sqlx::query("UPDATE no_such_table SET x = 1")
+                .execute(c)
+                .await?
+                .rows_affected());
+            Ok(Ok(0))
+        }
+    }
+
+    enum Mixed {
+        Debit(Debit),
+        Broken(Broken),
+    }
+
+    impl Op for Mixed {
+        type Output = i64;
+        type Refusal = Insufficient;
+
+        async fn apply(&self, tx: &mut store::Tx) -> Result<Result<i64, Insufficient>, Error> {
+            match self {
+                Self::Debit(d) => d.apply(tx).await,
+                Self::Broken(b) => b.apply(tx).await,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unexpected_error_fails_its_operation_alone() {
+        let t = test_db().await;
+        accounts(&t.db, 100).await;
+        let config = GroupConfig {
+            max_wait: Duration::from_millis(50),
+            ..GroupConfig::default()
+        };
+        let writer = GroupCommit::spawn(t.db.clone(), config, "test");
+        let (a, bad, b) = tokio::join!(
+            writer.submit(Mixed::Debit(Debit {
+                account: "a",
+                amount: 30
+            })),
+            writer.submit(Mixed::Broken(Broken)),
+            writer.submit(Mixed::Debit(Debit {
+                account: "b",
+                amount: 40
+            })),
+        );
+        assert_eq!(a.unwrap(), Ok(70));
+        assert!(bad.is_err());
+        assert_eq!(b.unwrap(), Ok(60));
+        assert_eq!(balance(&t.db, "a").await, 70);
+        assert_eq!(balance(&t.db, "b").await, 60);
+    }
+}

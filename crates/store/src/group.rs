@@ -1,0 +1,168 @@
+//! The group-commit writer: one task applies queued write operations in batches, one transaction
+//! and one commit per batch, and answers each caller only after its batch is durable.
+//!
+//! One commit per request caps this 2-core machine near 4,000 durable writes/s; a batch of ten
+//! to a hundred shares one fsync. Each operation keeps its own outcome: an operation that is
+//! refused (overdraft, duplicate) must write nothing, which it ensures with conditional
+//! `UPDATE … RETURNING` and `INSERT … ON CONFLICT DO NOTHING` (an error would abort the whole
+//! PostgreSQL transaction), so the rest of its batch commits. An unexpected error aborts the batch,
+//! and its operations are then applied one by one, each in its own transaction, so one bad
+//! operation fails alone. No savepoint per operation: PostgreSQL slows sharply past 64
+//! subtransactions.
+
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::{Db, Error, Tx};
+
+/// A write the group-commit writer can batch.
+pub trait Op: Send + Sync + 'static {
+    /// The result of an applied operation.
+    type Output: Send + 'static;
+    /// A domain refusal: the operation wrote nothing, and the batch goes on.
+    type Refusal: Send + 'static;
+
+    /// Applies the operation in `tx`. `Ok(Err(refusal))` must leave no write behind; `Err` is
+    /// unexpected and aborts the batch.
+    fn apply(
+        &self,
+        tx: &mut Tx,
+    ) -> impl Future<Output = Result<Result<Self::Output, Self::Refusal>, Error>> + Send;
+}
+
+/// What a caller gets: its outcome, after its batch committed.
+pub type Outcome<O> = Result<Result<<O as Op>::Output, <O as Op>::Refusal>, Error>;
+
+struct Pending<O: Op> {
+    op: O,
+    reply: oneshot::Sender<Outcome<O>>,
+}
+
+/// Batching limits.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupConfig {
+    /// Most operations per transaction.
+    pub max_batch: usize,
+    /// Longest an operation waits for others to join its batch.
+    pub max_wait: Duration,
+    /// Operations queued before callers wait for room (backpressure).
+    pub queue: usize,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 128,
+            max_wait: Duration::from_millis(1),
+            queue: 8192,
+        }
+    }
+}
+
+/// A handle to a writer task; cheap to clone.
+pub struct GroupCommit<O: Op> {
+    sender: mpsc::Sender<Pending<O>>,
+}
+
+impl<O: Op> Clone for GroupCommit<O> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+        }
+    }
+}
+
+/// The writer is gone (the service is stopping).
+fn closed() -> Error {
+    Error::Setup("the group-commit writer has stopped".into())
+}
+
+impl<O: Op> GroupCommit<O> {
+    /// Starts a writer over `db`. It stops when every handle is dropped, after finishing the
+    /// operations already queued.
+    pub fn spawn(db: Db, config: GroupConfig, name: &'static str) -> Self {
+        let (sender, receiver) = mpsc::channel(config.queue.max(1));
+        tokio::spawn(run(db, config, name, receiver));
+        Self { sender }
+    }
+
+    /// Queues `op` and waits until its batch is durable.
+    pub async fn submit(&self, op: O) -> Outcome<O> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Pending { op, reply })
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+async fn run<O: Op>(
+    db: Db,
+    config: GroupConfig,
+    name: &'static str,
+    mut rx: mpsc::Receiver<Pending<O>>,
+) {
+    let mut batch: Vec<Pending<O>> = Vec::with_capacity(config.max_batch);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        let deadline = Instant::now() + config.max_wait;
+        while batch.len() < config.max_batch {
+            // Take what is already queued without waiting, then wait out the deadline.
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+                Err(mpsc::error::TryRecvError::Empty) => {
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(p)) => batch.push(p),
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+            }
+        }
+        metrics::histogram!("group_commit_batch_size", "writer" => name)
+            .record(f64::from(u32::try_from(batch.len()).unwrap_or(u32::MAX)));
+        apply_batch(&db, name, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn apply_batch<O: Op>(db: &Db, name: &'static str, batch: Vec<Pending<O>>) {
+    match try_batch(db, &batch).await {
+        Ok(outcomes) => {
+            for (p, o) in batch.into_iter().zip(outcomes) {
+                let _ = p.reply.send(Ok(o));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(writer = name, size = batch.len(), error = %crate::error_chain(&e),
+                "batch aborted; applying its operations one by one");
+            metrics::counter!("group_commit_batches_aborted_total", "writer" => name).increment(1);
+            for p in batch {
+                let outcome = apply_alone(db, &p.op).await;
+                let _ = p.reply.send(outcome);
+            }
+        }
+    }
+}
+
+async fn try_batch<O: Op>(
+    db: &Db,
+    batch: &[Pending<O>],
+) -> Result<Vec<Result<O::Output, O::Refusal>>, Error> {
+    let mut tx = db.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for p in batch {
+        outcomes.push(p.op.apply(&mut tx).await?);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn apply_alone<O: Op>(db: &Db, op: &O) -> Outcome<O> {
+    let mut tx = db.begin().await?;
+    let outcome = op.apply(&mut tx).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
