@@ -8,6 +8,7 @@
 pub mod backoff;
 mod envelope;
 mod memory;
+mod redis;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,15 +17,25 @@ use futures::future::BoxFuture;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::redis::{RedisBus, RedisConfig};
 pub use envelope::Envelope;
 pub use memory::MemoryBus;
 
-/// Why a publish failed.
+/// Longest wait between two attempts at an event.
+pub(crate) const RETRY_CAP: Duration = Duration::from_secs(30);
+
+/// Why a bus operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The backend refused or could not be reached.
     #[error("bus backend unavailable: {0}")]
     Unavailable(String),
+    /// The backend's configuration is unusable (a bad URL, no runtime).
+    #[error("bus misconfigured: {0}")]
+    Config(String),
+    /// An event or a stored entry could not be encoded or decoded.
+    #[error("bus entry malformed: {0}")]
+    Malformed(String),
 }
 
 /// A handler's failure; the bus retries, then dead-letters.
@@ -77,12 +88,28 @@ pub struct DeadLetter {
 pub enum Bus {
     /// In-process (embedded mode and tests).
     Memory(Arc<MemoryBus>),
+    /// Redis Streams (services in separate processes).
+    Redis(Arc<RedisBus>),
 }
 
 impl Bus {
     /// A new in-process bus.
     pub fn memory() -> Self {
         Self::Memory(Arc::new(MemoryBus::default()))
+    }
+
+    /// A Redis Streams bus at `url` (`redis://host:port`) whose keys all start with `prefix:`.
+    /// It connects on first use, so it can be created while Redis is down ([`Bus::ping`] says
+    /// so meanwhile). Must be called inside a Tokio runtime.
+    pub fn redis(url: &str, prefix: &str) -> Result<Self, Error> {
+        Self::redis_with(url, prefix, RedisConfig::default())
+    }
+
+    /// [`Bus::redis`] with explicit tuning.
+    pub fn redis_with(url: &str, prefix: &str, config: RedisConfig) -> Result<Self, Error> {
+        Ok(Self::Redis(Arc::new(RedisBus::connect(
+            url, prefix, config,
+        )?)))
     }
 
     /// Publishes an event to every group subscribed to its type.
@@ -92,6 +119,7 @@ impl Bus {
                 m.publish(event.clone());
                 Ok(())
             }
+            Self::Redis(r) => r.publish(event).await,
         }
     }
 
@@ -104,20 +132,24 @@ impl Bus {
     ) -> JoinHandle<()> {
         match self {
             Self::Memory(m) => m.subscribe(sub, handler, shutdown),
+            Self::Redis(r) => r.subscribe(sub, handler, shutdown),
         }
     }
 
-    /// Events a group gave up on.
-    pub async fn dead_letters(&self, group: &str) -> Vec<DeadLetter> {
+    /// Events a group gave up on, oldest first.
+    pub async fn dead_letters(&self, group: &str) -> Result<Vec<DeadLetter>, Error> {
         match self {
-            Self::Memory(m) => m.dead_letters(group),
+            Self::Memory(m) => Ok(m.dead_letters(group)),
+            Self::Redis(r) => r.dead_letters(group).await,
         }
     }
 
-    /// Puts a dead-lettered event back in front of its group; false when unknown.
-    pub async fn replay(&self, group: &str, event_id: &str) -> bool {
+    /// Puts a dead-lettered event back in front of its group with fresh attempts; false when
+    /// the group has no such dead letter (unknown, or already replayed).
+    pub async fn replay(&self, group: &str, event_id: &str) -> Result<bool, Error> {
         match self {
-            Self::Memory(m) => m.replay(group, event_id),
+            Self::Memory(m) => Ok(m.replay(group, event_id)),
+            Self::Redis(r) => r.replay(group, event_id).await,
         }
     }
 
@@ -125,6 +157,7 @@ impl Bus {
     pub async fn ping(&self) -> Result<(), Error> {
         match self {
             Self::Memory(_) => Ok(()),
+            Self::Redis(r) => r.ping().await,
         }
     }
 }

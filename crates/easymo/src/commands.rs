@@ -30,8 +30,17 @@ fn report_config(problems: &[String]) -> ExitCode {
     config_exit()
 }
 
-fn bus_for(_env: &Env) -> bus::Bus {
-    bus::Bus::memory()
+/// Redis Streams when `REDIS_URL` is set (services in separate processes), else in-process.
+fn bus_for(env: &Env) -> Result<bus::Bus, ExitCode> {
+    match env.raw("REDIS_URL") {
+        None => Ok(bus::Bus::memory()),
+        Some(url) => {
+            let prefix = env.raw("REDIS_KEY_PREFIX").unwrap_or("easymo");
+            bus::Bus::redis(url, prefix).map_err(|e| {
+                report_config(&[format!("REDIS_URL is not usable for the event bus: {e}")])
+            })
+        }
+    }
 }
 
 /// `easymo up`: every service in one process.
@@ -50,7 +59,10 @@ pub async fn up() -> ExitCode {
         return report_config(&problems);
     }
     let root = shutdown::on_signal();
-    let bus = bus_for(&env);
+    let bus = match bus_for(&env) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
     let mut running = Vec::new();
     for e in SERVICES {
         let opts = Options {
@@ -170,9 +182,13 @@ pub async fn serve(name: &str, migrate: bool) -> ExitCode {
     if let Err(err) = (entry.check)(&env, true) {
         return report_config(&err.problems);
     }
+    let bus = match bus_for(&env) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
     let root = shutdown::on_signal();
     let opts = Options {
-        bus: bus_for(&env),
+        bus,
         shutdown: root.clone(),
         migrate,
         listener: None,
@@ -206,7 +222,11 @@ pub async fn migrate(name: Option<&str>) -> ExitCode {
         if let Err(err) = (e.check)(&env, true) {
             return report_config(&err.problems);
         }
-        match (e.migrate)(env.clone(), bus_for(&env)).await {
+        let bus = match bus_for(&env) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
+        match (e.migrate)(env.clone(), bus).await {
             Ok(()) => println!("{}: migrations applied", e.name),
             Err(err) => {
                 eprintln!("{}: {err:#}", e.name);

@@ -195,6 +195,11 @@ pub async fn start<S: Service>(loaded: Loaded<S>, opts: Options) -> anyhow::Resu
     if let Some(conn) = &ctx.redis {
         built.checks.push(crate::redis::check(conn));
     }
+    let bus = ctx.bus.clone();
+    built.checks.push(Check::new("bus", move || {
+        let bus = bus.clone();
+        async move { bus.ping().await.map_err(|e| e.to_string()) }
+    }));
     let readiness = Readiness::new(
         S::NAME,
         std::mem::take(&mut built.checks),
