@@ -12,14 +12,28 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// Installs the process-wide recorder (once; later calls reuse it).
+/// Installs the process-wide recorder (once; later calls reuse it). Called from a Tokio runtime,
+/// it also starts the upkeep that folds recorded histogram samples into their buckets, so memory
+/// stays flat between scrapes.
 pub fn install() {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), LATENCY_BUCKETS)
             .and_then(|b| b.install_recorder());
         match recorder {
-            Ok(handle) => Some(handle),
+            Ok(handle) => {
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    let h = handle.clone();
+                    rt.spawn(async move {
+                        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+                        loop {
+                            tick.tick().await;
+                            h.run_upkeep();
+                        }
+                    });
+                }
+                Some(handle)
+            }
             Err(e) => {
                 tracing::error!(error = %e, "metrics recorder could not be installed");
                 None

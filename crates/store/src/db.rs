@@ -52,7 +52,10 @@ pub struct Db {
 
 #[derive(Clone, Debug)]
 enum Pool {
-    Sqlite(SqlitePool),
+    /// SQLite allows one writer at a time: writes take the single connection of `write` and
+    /// queue fairly in the pool, instead of spinning in SQLite's busy handler (whose sleeps of up
+    /// to 100 ms made the tail latency of contended writes). Reads use `read`, concurrently (WAL).
+    Sqlite { read: SqlitePool, write: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -137,7 +140,7 @@ impl Tx {
     }
 }
 
-/// Most pooled SQLite connections: SQLite has one writer, so more only add lock contention.
+/// Pooled SQLite connections for reads.
 const SQLITE_POOL: u32 = 8;
 /// Most pooled PostgreSQL connections per service instance.
 const PG_POOL: u32 = 16;
@@ -159,16 +162,16 @@ impl Db {
                         .connect_lazy_with(opts),
                 )
             }
-            Some(url) => Pool::Sqlite(sqlite_pool(
+            Some(url) => sqlite_pools(
                 SqliteConnectOptions::from_str(url.expose_secret())
                     .map_err(|_| Error::Setup("DATABASE_URL is not a valid SQLite URL".into()))?,
-            )),
+            ),
             None => {
                 std::fs::create_dir_all(&common.data_dir).map_err(|e| {
                     Error::Setup(format!("cannot create {}: {e}", common.data_dir.display()))
                 })?;
                 let file = common.data_dir.join(format!("{}.db", common.service));
-                Pool::Sqlite(sqlite_pool(SqliteConnectOptions::new().filename(file)))
+                sqlite_pools(SqliteConnectOptions::new().filename(file))
             }
         };
         Ok(Self {
@@ -181,7 +184,7 @@ impl Db {
     /// The live backend.
     pub fn backend(&self) -> Backend {
         match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite { .. } => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -190,7 +193,7 @@ impl Db {
     /// two writers queue on `busy_timeout` instead of failing when a read lock is upgraded.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
-            Pool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx {
@@ -205,7 +208,7 @@ impl Db {
     /// A pooled connection for reads.
     pub async fn conn(&self) -> Result<Conn, Error> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+            Pool::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
             Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
         })
     }
@@ -214,7 +217,7 @@ impl Db {
     pub async fn migrate(&self, service: &Migrations) -> Result<(), Error> {
         for set in [&KIT, service] {
             match &self.pool {
-                Pool::Sqlite(p) => tolerant(&set.sqlite).run(p).await?,
+                Pool::Sqlite { write, .. } => tolerant(&set.sqlite).run(write).await?,
                 Pool::Postgres(p) => tolerant(&set.postgres).run(p).await?,
             }
         }
@@ -224,7 +227,10 @@ impl Db {
     /// `SELECT 1`.
     pub async fn ping(&self) -> Result<(), Error> {
         match &self.pool {
-            Pool::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
+            Pool::Sqlite { read, .. } => sqlx::query("SELECT 1")
+                .execute(read)
+                .await?
+                .rows_affected(),
             Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
         };
         Ok(())
@@ -246,7 +252,10 @@ impl Db {
     /// Closes the pool (at shutdown).
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite { read, write } => {
+                write.close().await;
+                read.close().await;
+            }
             Pool::Postgres(p) => p.close().await,
         }
     }
@@ -260,16 +269,22 @@ fn tolerant(m: &Migrator) -> Migrator {
 }
 
 /// WAL for concurrent readers, `synchronous=FULL` so a 200 survives power loss, foreign keys on,
-/// and a busy timeout so writers queue rather than fail.
-fn sqlite_pool(opts: SqliteConnectOptions) -> SqlitePool {
+/// and a busy timeout for writers of other processes (`easymo migrate` beside a running service).
+fn sqlite_pools(opts: SqliteConnectOptions) -> Pool {
     let opts = opts
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    SqlitePoolOptions::new()
-        .max_connections(SQLITE_POOL)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_lazy_with(opts)
+    let pool = |n: u32| {
+        SqlitePoolOptions::new()
+            .max_connections(n)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_lazy_with(opts.clone())
+    };
+    Pool::Sqlite {
+        read: pool(SQLITE_POOL),
+        write: pool(1),
+    }
 }
