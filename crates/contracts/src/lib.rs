@@ -2,5 +2,6 @@
 //! on each other, so a contract change is a compile error in every caller, not a runtime drift.
 
 pub mod profile;
+pub mod wallet;
 
 pub use bus::Envelope;

@@ -62,9 +62,10 @@ const fn entry<S: Service>(purpose: &'static str) -> Entry {
 }
 
 /// The services that are complete; a service joins when it reaches the audit's bar.
-pub static SERVICES: &[Entry] = &[entry::<profile::Profile>(
-    "user profiles: WhatsApp identity, locale, roles, saved places",
-)];
+pub static SERVICES: &[Entry] = &[
+    entry::<profile::Profile>("user profiles: WhatsApp identity, locale, roles, saved places"),
+    entry::<wallet::Wallet>("double-entry token ledger: transfers, holds, subscriptions, FX"),
+];
 
 /// The entry named `name`.
 pub fn find(name: &str) -> Option<&'static Entry> {

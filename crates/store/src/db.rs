@@ -55,7 +55,10 @@ enum Pool {
     /// SQLite allows one writer at a time: writes take the single connection of `write` and
     /// queue fairly in the pool, instead of spinning in SQLite's busy handler (whose sleeps of up
     /// to 100 ms made the tail latency of contended writes). Reads use `read`, concurrently (WAL).
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -193,7 +196,9 @@ impl Db {
     /// two writers queue on `busy_timeout` instead of failing when a read lock is upgraded.
     pub async fn begin(&self) -> Result<Tx, Error> {
         let inner = match &self.pool {
-            Pool::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite { write, .. } => {
+                TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         };
         Ok(Tx {
@@ -227,10 +232,9 @@ impl Db {
     /// `SELECT 1`.
     pub async fn ping(&self) -> Result<(), Error> {
         match &self.pool {
-            Pool::Sqlite { read, .. } => sqlx::query("SELECT 1")
-                .execute(read)
-                .await?
-                .rows_affected(),
+            Pool::Sqlite { read, .. } => {
+                sqlx::query("SELECT 1").execute(read).await?.rows_affected()
+            }
             Pool::Postgres(p) => sqlx::query("SELECT 1").execute(p).await?.rows_affected(),
         };
         Ok(())

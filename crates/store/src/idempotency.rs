@@ -55,6 +55,66 @@ struct KeyRow {
     locked_until: Option<DateTime<Utc>>,
 }
 
+/// The outcome of a claim made inside a caller's transaction (see [`claim_in`]).
+#[derive(Debug)]
+pub enum InTx {
+    /// First time: run the effect in this transaction, then [`complete`].
+    Fresh,
+    /// Done before: answer with this.
+    Replay {
+        /// Stored status.
+        status: u16,
+        /// Stored JSON body.
+        body: String,
+    },
+    /// Another request with this key is running.
+    InFlight,
+    /// The key was used with another request.
+    Mismatch,
+}
+
+/// Claims `req`'s key inside `tx`, for writers that batch many requests in one transaction:
+/// the claim commits (or rolls back) with the effect, and every outcome is a value, never an
+/// error that would abort the batch.
+pub async fn claim_in(tx: &mut Tx, req: &Request<'_>) -> Result<InTx, Error> {
+    let now = Utc::now();
+    let until = now + LEASE;
+    let inserted = on!(tx.exec(), |c| sqlx::query(
+        "INSERT INTO kit_idempotency (scope, key, request_hash, locked_until, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING"
+    )
+    .bind(&req.scope)
+    .bind(req.key)
+    .bind(req.hash)
+    .bind(until)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    if inserted == 1 {
+        return Ok(InTx::Fresh);
+    }
+    let row: KeyRow = on!(tx.exec(), |c| sqlx::query_as(
+        "SELECT request_hash, status, body, locked_until FROM kit_idempotency
+         WHERE scope = $1 AND key = $2"
+    )
+    .bind(&req.scope)
+    .bind(req.key)
+    .fetch_one(c)
+    .await?);
+    if row.request_hash != req.hash {
+        return Ok(InTx::Mismatch);
+    }
+    if let (Some(status), Some(body)) = (row.status, row.body) {
+        metrics::counter!("idempotent_replays_total").increment(1);
+        return Ok(InTx::Replay {
+            status: u16::try_from(status).unwrap_or(500),
+            body,
+        });
+    }
+    Ok(InTx::InFlight)
+}
+
 /// Claims `req`'s key.
 pub async fn claim(db: &Db, req: &Request<'_>) -> Result<Claim, Error> {
     let now = Utc::now();

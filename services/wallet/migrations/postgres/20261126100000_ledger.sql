@@ -1,0 +1,127 @@
+CREATE TABLE assets (
+    tenant_id TEXT     NOT NULL,
+    code      TEXT     NOT NULL,
+    scale     INTEGER  NOT NULL CHECK (scale BETWEEN 0 AND 8),
+    PRIMARY KEY (tenant_id, code)
+);
+
+CREATE TABLE accounts (
+    id              TEXT        PRIMARY KEY,
+    tenant_id       TEXT        NOT NULL,
+    owner_type      TEXT        NOT NULL,
+    owner_id        TEXT        NOT NULL,
+    asset           TEXT        NOT NULL,
+    status          TEXT        NOT NULL DEFAULT 'active',
+    allow_negative  BOOLEAN     NOT NULL DEFAULT FALSE,
+    posted          BIGINT      NOT NULL DEFAULT 0,
+    pending_debits  BIGINT      NOT NULL DEFAULT 0 CHECK (pending_debits >= 0),
+    pending_credits BIGINT      NOT NULL DEFAULT 0 CHECK (pending_credits >= 0),
+    created_at      TIMESTAMPTZ NOT NULL,
+    updated_at      TIMESTAMPTZ NOT NULL,
+    -- The ledger's last line of defence: only issuance accounts may be spent below zero.
+    CHECK (allow_negative OR posted - pending_debits >= 0),
+    UNIQUE (tenant_id, owner_type, owner_id, asset)
+);
+CREATE UNIQUE INDEX accounts_one_platform ON accounts (tenant_id, asset) WHERE owner_type = 'platform';
+
+CREATE TABLE transfers (
+    id          TEXT        PRIMARY KEY,
+    tenant_id   TEXT        NOT NULL,
+    kind        TEXT        NOT NULL,
+    asset       TEXT        NOT NULL,
+    state       TEXT        NOT NULL CHECK (state IN ('posted', 'pending', 'voided')),
+    reference   TEXT,
+    metadata    JSONB       NOT NULL,
+    reverses_id TEXT        UNIQUE REFERENCES transfers (id),
+    timeout_at  TIMESTAMPTZ,
+    actor       TEXT        NOT NULL,
+    request_id  TEXT,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX transfers_pending_timeout ON transfers (timeout_at) WHERE state = 'pending';
+
+-- What a transfer moves (for a pending one, what it reserves). Never updated.
+CREATE TABLE legs (
+    transfer_id TEXT   NOT NULL REFERENCES transfers (id),
+    account_id  TEXT   NOT NULL REFERENCES accounts (id),
+    amount      BIGINT NOT NULL CHECK (amount <> 0),
+    PRIMARY KEY (transfer_id, account_id)
+);
+
+-- Posted movements: append-only, signed, summing to zero per transfer.
+CREATE TABLE postings (
+    id          TEXT        PRIMARY KEY,
+    transfer_id TEXT        NOT NULL REFERENCES transfers (id),
+    account_id  TEXT        NOT NULL REFERENCES accounts (id),
+    amount      BIGINT      NOT NULL CHECK (amount <> 0),
+    created_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX postings_account ON postings (account_id, id);
+
+CREATE FUNCTION wallet_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER postings_append_only BEFORE UPDATE OR DELETE ON postings
+    FOR EACH ROW EXECUTE FUNCTION wallet_refuse_change();
+
+-- Double entry, checked by the database at commit: each transfer's postings sum to zero.
+CREATE FUNCTION wallet_postings_balance() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT COALESCE(SUM(amount), 0) FROM postings WHERE transfer_id = NEW.transfer_id) <> 0 THEN
+        RAISE EXCEPTION 'postings of transfer % do not sum to zero', NEW.transfer_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER postings_sum_to_zero AFTER INSERT ON postings
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION wallet_postings_balance();
+
+CREATE TABLE audit_log (
+    id         TEXT        PRIMARY KEY,
+    tenant_id  TEXT        NOT NULL,
+    action     TEXT        NOT NULL,
+    subject_id TEXT        NOT NULL,
+    actor      TEXT        NOT NULL,
+    request_id TEXT,
+    details    JSONB       NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX audit_log_subject ON audit_log (subject_id, id);
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION wallet_refuse_change();
+
+CREATE TABLE subscription_plans (
+    tenant_id   TEXT        PRIMARY KEY,
+    asset       TEXT        NOT NULL,
+    price_minor BIGINT      NOT NULL CHECK (price_minor > 0),
+    period_days INTEGER     NOT NULL CHECK (period_days > 0),
+    updated_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE subscription_charges (
+    tenant_id    TEXT        NOT NULL,
+    owner_id     TEXT        NOT NULL,
+    period_start TIMESTAMPTZ NOT NULL,
+    period_end   TIMESTAMPTZ NOT NULL,
+    transfer_id  TEXT        NOT NULL REFERENCES transfers (id),
+    PRIMARY KEY (tenant_id, owner_id, period_start)
+);
+
+CREATE TABLE fx_quotes (
+    id           TEXT        PRIMARY KEY,
+    amount       TEXT        NOT NULL,
+    currency     TEXT        NOT NULL,
+    rate         TEXT        NOT NULL,
+    rate_source  TEXT        NOT NULL,
+    tokens_minor BIGINT      NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE reconciliation_runs (
+    id               TEXT        PRIMARY KEY,
+    tenant_id        TEXT,
+    accounts_checked BIGINT      NOT NULL,
+    discrepancies    JSONB       NOT NULL,
+    ledger_sum       BIGINT      NOT NULL,
+    created_at       TIMESTAMPTZ NOT NULL
+);
