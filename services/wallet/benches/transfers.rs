@@ -16,7 +16,11 @@ use testkit::TestApp;
 use wallet::Wallet;
 
 const CLIENTS: usize = 64;
-const SCOPES: &[&str] = &["wallet:transfer.write", "wallet:accounts.write", "wallet:admin"];
+const SCOPES: &[&str] = &[
+    "wallet:transfer.write",
+    "wallet:accounts.write",
+    "wallet:admin",
+];
 
 struct Setup {
     app: TestApp,
@@ -24,8 +28,18 @@ struct Setup {
     accounts: Vec<String>,
 }
 
-async fn post(app: &TestApp, token: &str, path: &str, body: serde_json::Value, key: Option<String>) -> reqwest::Response {
-    let mut req = app.client.request(Method::POST, app.url(path)).bearer_auth(token).json(&body);
+async fn post(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: serde_json::Value,
+    key: Option<String>,
+) -> reqwest::Response {
+    let mut req = app
+        .client
+        .request(Method::POST, app.url(path))
+        .bearer_auth(token)
+        .json(&body);
     if let Some(k) = key {
         req = req.header("idempotency-key", k);
     }
@@ -40,15 +54,30 @@ async fn setup(accounts: usize) -> Setup {
     ])
     .await;
     let token = app.token(SCOPES);
-    let platform = post(&app, &token, "/wallet/platform/provision", json!({"asset": "TOKEN"}), Some(key())).await;
-    let platform = platform.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let platform = post(
+        &app,
+        &token,
+        "/wallet/platform/provision",
+        json!({"asset": "TOKEN"}),
+        Some(key()),
+    )
+    .await;
+    let platform = platform.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut ids = Vec::with_capacity(accounts);
     for chunk in (0..accounts).collect::<Vec<_>>().chunks(CLIENTS) {
         let opened = futures::future::join_all(chunk.iter().map(|i| {
             let (app, token) = (&app, &token);
             async move {
-                let body = json!({"ownerType": "buyer", "ownerId": format!("b{i}"), "asset": "TOKEN"});
-                let a: serde_json::Value = post(app, token, "/wallet/accounts", body, None).await.json().await.unwrap();
+                let body =
+                    json!({"ownerType": "buyer", "ownerId": format!("b{i}"), "asset": "TOKEN"});
+                let a: serde_json::Value = post(app, token, "/wallet/accounts", body, None)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
                 a["id"].as_str().unwrap().to_owned()
             }
         }))
@@ -60,7 +89,11 @@ async fn setup(accounts: usize) -> Setup {
         .await;
         ids.extend(opened);
     }
-    Setup { app, token, accounts: ids }
+    Setup {
+        app,
+        token,
+        accounts: ids,
+    }
 }
 
 fn key() -> String {
@@ -81,7 +114,11 @@ async fn one(s: &Setup, seed: &mut u64) -> bool {
         to = (to + 1) % s.accounts.len();
     }
     let body = json!({"sourceAccountId": s.accounts[from], "destinationAccountId": s.accounts[to], "amountMinor": 1, "asset": "TOKEN"});
-    post(&s.app, &s.token, "/wallet/transfer", body, Some(key())).await.status().as_u16() == 201
+    post(&s.app, &s.token, "/wallet/transfer", body, Some(key()))
+        .await
+        .status()
+        .as_u16()
+        == 201
 }
 
 fn quantile(sorted: &[u64], p: f64) -> f64 {
@@ -162,9 +199,15 @@ async fn mix(backend: &str, name: &str, accounts: usize, secs: u64) {
 }
 
 fn main() {
-    let secs = std::env::var("BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let secs = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let pg = std::env::var("TEST_DATABASE_URL").ok();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         println!("| backend | accounts | load | transfers/s | p50 ms | p99 ms | refused |\n|---|---|---|---|---|---|---|");
         // The test kit starts the service on PostgreSQL when TEST_DATABASE_URL is set: run the
