@@ -21,8 +21,9 @@ struct Debit(i64);
 impl Op for Debit {
     type Output = ();
     type Refusal = ();
+    type Batch = ();
 
-    async fn apply(&self, tx: &mut Tx) -> Result<Result<(), ()>, Error> {
+    async fn apply(&self, tx: &mut Tx, _: &mut ()) -> Result<Result<(), ()>, Error> {
         let n = on!(tx.exec(), |c| sqlx::query(
             "UPDATE bench_accounts SET balance = balance - 1 WHERE id = $1 AND balance >= 1"
         )
@@ -126,7 +127,7 @@ async fn bench(backend: &str, pg: Option<String>, secs: u64) {
         let db = single.clone();
         async move {
             let mut tx = db.begin().await.unwrap();
-            let _ = Debit(id).apply(&mut tx).await.unwrap();
+            let _ = Debit(id).apply(&mut tx, &mut ()).await.unwrap();
             tx.commit().await.unwrap();
         }
     })

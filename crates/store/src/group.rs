@@ -23,13 +23,24 @@ pub trait Op: Send + Sync + 'static {
     type Output: Send + 'static;
     /// A domain refusal: the operation wrote nothing, and the batch goes on.
     type Refusal: Send + 'static;
+    /// Rows the operations of one batch leave to be written together at its end (one multi-row
+    /// `INSERT` per table instead of one statement per row); `()` when they write directly.
+    type Batch: Default + Send;
 
-    /// Applies the operation in `tx`. `Ok(Err(refusal))` must leave no write behind; `Err` is
-    /// unexpected and aborts the batch.
+    /// Applies the operation in `tx`, buffering inserts in `batch`. `Ok(Err(refusal))` must leave
+    /// no write behind; `Err` is unexpected and aborts the batch.
     fn apply(
         &self,
         tx: &mut Tx,
+        batch: &mut Self::Batch,
     ) -> impl Future<Output = Result<Result<Self::Output, Self::Refusal>, Error>> + Send;
+
+    /// Writes what the batch buffered, before its commit. A failure (such as a unique
+    /// constraint another instance won) aborts the batch like any unexpected error.
+    fn flush(tx: &mut Tx, batch: Self::Batch) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (tx, batch);
+        async { Ok(()) }
+    }
 }
 
 /// What a caller gets: its outcome, after its batch committed.
@@ -152,17 +163,21 @@ async fn try_batch<O: Op>(
     batch: &[Pending<O>],
 ) -> Result<Vec<Result<O::Output, O::Refusal>>, Error> {
     let mut tx = db.begin().await?;
+    let mut rows = O::Batch::default();
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
-        outcomes.push(p.op.apply(&mut tx).await?);
+        outcomes.push(p.op.apply(&mut tx, &mut rows).await?);
     }
+    O::flush(&mut tx, rows).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
 
 async fn apply_alone<O: Op>(db: &Db, op: &O) -> Outcome<O> {
     let mut tx = db.begin().await?;
-    let outcome = op.apply(&mut tx).await?;
+    let mut rows = O::Batch::default();
+    let outcome = op.apply(&mut tx, &mut rows).await?;
+    O::flush(&mut tx, rows).await?;
     tx.commit().await?;
     Ok(outcome)
 }

@@ -115,6 +115,70 @@ pub async fn claim_in(tx: &mut Tx, req: &Request<'_>) -> Result<InTx, Error> {
     Ok(InTx::InFlight)
 }
 
+/// What a batch writer knows of a key before running its effect: `None` for a new key. It
+/// writes nothing; the answer is stored with [`insert_completed`] at the end of the batch, and a
+/// concurrent writer that stored the same key first makes that insert fail (and the batch roll
+/// back), so the effect still happens once.
+pub async fn lookup(tx: &mut Tx, req: &Request<'_>) -> Result<Option<InTx>, Error> {
+    let row: Option<KeyRow> = on!(tx.exec(), |c| sqlx::query_as(
+        "SELECT request_hash, status, body, locked_until FROM kit_idempotency
+         WHERE scope = $1 AND key = $2"
+    )
+    .bind(&req.scope)
+    .bind(req.key)
+    .fetch_optional(c)
+    .await?);
+    let Some(row) = row else { return Ok(None) };
+    if row.request_hash != req.hash {
+        return Ok(Some(InTx::Mismatch));
+    }
+    Ok(Some(match (row.status, row.body) {
+        (Some(status), Some(body)) => {
+            metrics::counter!("idempotent_replays_total").increment(1);
+            InTx::Replay {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+            }
+        }
+        _ => InTx::InFlight,
+    }))
+}
+
+/// A finished request's answer, to store with its key.
+#[derive(Debug, Clone)]
+pub struct Completed {
+    /// Key scope.
+    pub scope: String,
+    /// The key.
+    pub key: String,
+    /// Request hash.
+    pub hash: String,
+    /// Status answered.
+    pub status: u16,
+    /// Body answered.
+    pub body: String,
+}
+
+/// Stores answers with one statement. A key stored meanwhile by another writer is a unique
+/// violation: the caller's transaction must roll back.
+pub async fn insert_completed(tx: &mut Tx, rows: &[Completed]) -> Result<(), Error> {
+    let now = Utc::now();
+    crate::insert_many!(
+        tx.exec(),
+        "INSERT INTO kit_idempotency (scope, key, request_hash, status, body, created_at) ",
+        rows,
+        |b, r| {
+            b.push_bind(&r.scope);
+            b.push_bind(&r.key);
+            b.push_bind(&r.hash);
+            b.push_bind(i32::from(r.status));
+            b.push_bind(&r.body);
+            b.push_bind(now);
+        }
+    )?;
+    Ok(())
+}
+
 /// Claims `req`'s key.
 pub async fn claim(db: &Db, req: &Request<'_>) -> Result<Claim, Error> {
     let now = Utc::now();

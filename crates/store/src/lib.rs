@@ -65,6 +65,32 @@ macro_rules! on {
     };
 }
 
+/// Runs one multi-row `INSERT` of `$items` on `$exec`, compiled once per backend:
+/// `insert_many!(tx.exec(), "INSERT INTO t (a, b) ", rows, |b, r| { b.push_bind(&r.a); b.push_bind(r.b); })`.
+/// Nothing is sent for an empty list.
+#[macro_export]
+macro_rules! insert_many {
+    ($exec:expr, $sql:expr, $items:expr, |$b:ident, $it:ident| $body:block) => {{
+        let items = $items;
+        if items.is_empty() {
+            Ok::<u64, ::sqlx::Error>(0)
+        } else {
+            match $exec {
+                $crate::Exec::Sqlite(c) => {
+                    let mut qb = ::sqlx::QueryBuilder::<::sqlx::Sqlite>::new($sql);
+                    qb.push_values(items.iter(), |mut $b, $it| $body);
+                    qb.build().execute(c).await.map(|r| r.rows_affected())
+                }
+                $crate::Exec::Postgres(c) => {
+                    let mut qb = ::sqlx::QueryBuilder::<::sqlx::Postgres>::new($sql);
+                    qb.push_values(items.iter(), |mut $b, $it| $body);
+                    qb.build().execute(c).await.map(|r| r.rows_affected())
+                }
+            }
+        }
+    }};
+}
+
 /// Builds a [`Migrations`] from a service's `migrations/sqlite` and `migrations/postgres`
 /// folders (paths relative to the calling crate).
 #[macro_export]

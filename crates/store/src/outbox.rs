@@ -35,6 +35,31 @@ pub async fn enqueue(tx: &mut Tx, event: &Envelope) -> Result<(), Error> {
     Ok(())
 }
 
+/// Queues several events in `tx` with one statement (for batch writers).
+pub async fn enqueue_many(tx: &mut Tx, events: &[Envelope]) -> Result<(), Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = events
+        .iter()
+        .map(|e| Ok((e, serde_json::to_string(e)?)))
+        .collect::<Result<Vec<_>, serde_json::Error>>()?;
+    crate::insert_many!(
+        tx.exec(),
+        "INSERT INTO kit_outbox (id, kind, envelope, created_at) ",
+        rows,
+        |b, r| {
+            b.push_bind(&r.0.id);
+            b.push_bind(&r.0.kind);
+            b.push_bind(&r.1);
+            b.push_bind(now);
+        }
+    )?;
+    tx.mark_outbox();
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct Pending {
     id: String,
@@ -42,27 +67,58 @@ struct Pending {
 }
 
 /// Publishes one batch; returns how many were published.
+///
+/// On SQLite the rows are read outside any write transaction, so publishing never holds the
+/// database's single writer (the group-commit writer shares it); there is one relay per
+/// process there. On PostgreSQL, replicas relaying at once lock their rows (`SKIP LOCKED`)
+/// instead of publishing them twice. Either way the batch is marked published with one
+/// statement.
 pub async fn relay_once(db: &Db, bus: &Bus) -> Result<usize, Error> {
-    let mut tx = db.begin().await?;
-    // On PostgreSQL, replicas relaying at once skip each other's rows instead of publishing
-    // them twice; SQLite has a single writer, which serialises relays anyway.
-    let rows: Vec<Pending> = match tx.exec() {
-        Exec::Sqlite(c) => sqlx::query_as(
-            "SELECT id, envelope FROM kit_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
-        )
-        .bind(BATCH)
-        .fetch_all(c)
-        .await?,
-        Exec::Postgres(c) => sqlx::query_as(
-            "SELECT id, envelope FROM kit_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1
-                 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(BATCH)
-        .fetch_all(c)
-        .await?,
-    };
-    let mut published = 0;
-    for row in &rows {
+    match db.backend() {
+        crate::Backend::Sqlite => {
+            let rows: Vec<Pending> = {
+                let mut conn = db.conn().await?;
+                on!(conn.exec(), |c| sqlx::query_as(
+                    "SELECT id, envelope FROM kit_outbox WHERE published_at IS NULL
+                     ORDER BY id LIMIT $1"
+                )
+                .bind(BATCH)
+                .fetch_all(c)
+                .await?)
+            };
+            let published = publish(bus, &rows).await;
+            let mut tx = db.begin().await?;
+            mark_published(&mut tx, &published).await?;
+            tx.commit().await?;
+            Ok(published.len())
+        }
+        crate::Backend::Postgres => {
+            let mut tx = db.begin().await?;
+            let rows: Vec<Pending> = match tx.exec() {
+                Exec::Postgres(c) => {
+                    sqlx::query_as(
+                        "SELECT id, envelope FROM kit_outbox WHERE published_at IS NULL
+                         ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    )
+                    .bind(BATCH)
+                    .fetch_all(c)
+                    .await?
+                }
+                Exec::Sqlite(_) => Vec::new(),
+            };
+            let published = publish(bus, &rows).await;
+            mark_published(&mut tx, &published).await?;
+            tx.commit().await?;
+            Ok(published.len())
+        }
+    }
+}
+
+/// Publishes rows in order until the bus refuses; returns the ids published (undecodable rows
+/// are logged and skipped, so one bad row cannot block the rest).
+async fn publish<'a>(bus: &Bus, rows: &'a [Pending]) -> Vec<&'a str> {
+    let mut published = Vec::with_capacity(rows.len());
+    for row in rows {
         let event: Envelope = match serde_json::from_str(&row.envelope) {
             Ok(e) => e,
             Err(e) => {
@@ -75,23 +131,41 @@ pub async fn relay_once(db: &Db, bus: &Bus) -> Result<usize, Error> {
             tracing::warn!(error = %e, "bus unavailable; outbox relay will retry");
             break;
         }
-        let now = Utc::now();
-        on!(tx.exec(), |c| sqlx::query(
-            "UPDATE kit_outbox SET published_at = $1 WHERE id = $2"
-        )
-        .bind(now)
-        .bind(&row.id)
-        .execute(c)
-        .await?
-        .rows_affected());
-        published += 1;
+        published.push(row.id.as_str());
     }
-    tx.commit().await?;
-    if published > 0 {
+    if !published.is_empty() {
         metrics::counter!("outbox_events_published_total")
-            .increment(u64::try_from(published).unwrap_or(0));
+            .increment(u64::try_from(published.len()).unwrap_or(0));
     }
-    Ok(published)
+    published
+}
+
+async fn mark_published(tx: &mut Tx, ids: &[&str]) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    match tx.exec() {
+        Exec::Sqlite(c) => {
+            let mut qb =
+                sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE kit_outbox SET published_at = ");
+            qb.push_bind(now).push(" WHERE id IN (");
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(c).await?;
+        }
+        Exec::Postgres(c) => {
+            sqlx::query("UPDATE kit_outbox SET published_at = $1 WHERE id = ANY($2)")
+                .bind(now)
+                .bind(ids)
+                .execute(c)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes published events older than a day.

@@ -316,8 +316,13 @@ mod group_commit {
     impl Op for Debit {
         type Output = i64;
         type Refusal = Insufficient;
+        type Batch = ();
 
-        async fn apply(&self, tx: &mut store::Tx) -> Result<Result<i64, Insufficient>, Error> {
+        async fn apply(
+            &self,
+            tx: &mut store::Tx,
+            _: &mut (),
+        ) -> Result<Result<i64, Insufficient>, Error> {
             let row: Option<i64> = on!(tx.exec(), |c| sqlx::query_scalar(
                 "UPDATE gc_accounts SET balance = balance - $1 WHERE id = $2 AND balance >= $1
                  RETURNING balance"
@@ -396,8 +401,13 @@ mod group_commit {
     impl Op for Broken {
         type Output = i64;
         type Refusal = Insufficient;
+        type Batch = ();
 
-        async fn apply(&self, tx: &mut store::Tx) -> Result<Result<i64, Insufficient>, Error> {
+        async fn apply(
+            &self,
+            tx: &mut store::Tx,
+            _: &mut (),
+        ) -> Result<Result<i64, Insufficient>, Error> {
             on!(tx.exec(), |c| sqlx::query("UPDATE no_such_table SET x = 1")
                 .execute(c)
                 .await?
@@ -414,11 +424,16 @@ mod group_commit {
     impl Op for Mixed {
         type Output = i64;
         type Refusal = Insufficient;
+        type Batch = ();
 
-        async fn apply(&self, tx: &mut store::Tx) -> Result<Result<i64, Insufficient>, Error> {
+        async fn apply(
+            &self,
+            tx: &mut store::Tx,
+            _: &mut (),
+        ) -> Result<Result<i64, Insufficient>, Error> {
             match self {
-                Self::Debit(d) => d.apply(tx).await,
-                Self::Broken(b) => b.apply(tx).await,
+                Self::Debit(d) => d.apply(tx, &mut ()).await,
+                Self::Broken(b) => b.apply(tx, &mut ()).await,
             }
         }
     }

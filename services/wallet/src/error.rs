@@ -82,10 +82,6 @@ pub enum Error {
     /// The first request with this key is still running.
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyInFlight,
-    /// A race another instance won after this operation had written: the batch must roll back
-    /// and the operation run again alone (where it meets the winner's outcome).
-    #[error("lost a race: {0}")]
-    Race(&'static str),
     /// The database cannot be reached.
     #[error("the ledger is unavailable")]
     Unavailable(#[source] store::Error),
@@ -138,7 +134,7 @@ impl ApiError for Error {
             TenantForbidden => StatusCode::FORBIDDEN,
             IdempotencyKeyMissing => StatusCode::BAD_REQUEST,
             Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Store(_) | Race(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -168,7 +164,7 @@ impl ApiError for Error {
             IdempotencyKeyReused => "wallet.idempotency_key_reused",
             IdempotencyInFlight => "wallet.idempotency_in_flight",
             Unavailable(_) => "wallet.unavailable",
-            Store(_) | Race(_) => "wallet.internal",
+            Store(_) => "wallet.internal",
         }
     }
 
@@ -195,7 +191,7 @@ impl Error {
     pub(crate) fn is_outcome(&self) -> bool {
         !matches!(
             self,
-            Self::Store(_) | Self::Unavailable(_) | Self::Race(_) | Self::IdempotencyInFlight
+            Self::Store(_) | Self::Unavailable(_) | Self::IdempotencyInFlight
         )
     }
 }

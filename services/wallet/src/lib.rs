@@ -12,6 +12,7 @@ mod http;
 mod jobs;
 mod ledger;
 mod metrics;
+mod rows;
 mod state;
 mod store;
 mod writer;

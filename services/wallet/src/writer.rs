@@ -6,13 +6,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use contracts::wallet::{Subscribe, TransferRequest};
 use store::group::{GroupCommit, Op};
-use store::idempotency::{self, InTx};
+use store::idempotency::{self, Completed, InTx};
 use store::{Error as StoreError, Tx};
 
 use platform::ApiError as _;
 
 use crate::Error;
-use crate::ledger::{self, OpCtx};
+use crate::ledger::{self, OpCtx, Unit};
+use crate::rows::Rows;
 
 /// An idempotency key with the request it was sent with.
 #[derive(Debug, Clone)]
@@ -47,30 +48,30 @@ impl Action {
         }
     }
 
-    async fn run(&self, tx: &mut Tx, ctx: &OpCtx) -> Result<(StatusCode, String), Error> {
+    async fn run(&self, u: &mut Unit<'_>, ctx: &OpCtx) -> Result<(StatusCode, String), Error> {
         Ok(match self {
             Self::Transfer(req) => (
                 StatusCode::CREATED,
-                json(&ledger::transfer(tx, ctx, req).await?),
+                json(&ledger::transfer(u, ctx, req).await?),
             ),
             Self::Post { id, amount } => (
                 StatusCode::OK,
-                json(&ledger::post(tx, ctx, id, *amount).await?),
+                json(&ledger::post(u, ctx, id, *amount).await?),
             ),
             Self::Void { id, reason } => (
                 StatusCode::OK,
-                json(&ledger::void(tx, ctx, id, reason.as_deref()).await?),
+                json(&ledger::void(u, ctx, id, reason.as_deref()).await?),
             ),
             Self::Reverse { id, reason } => (
                 StatusCode::CREATED,
-                json(&ledger::reverse(tx, ctx, id, reason.as_deref()).await?),
+                json(&ledger::reverse(u, ctx, id, reason.as_deref()).await?),
             ),
             Self::Subscribe(req) => (
                 StatusCode::CREATED,
-                json(&ledger::subscribe(tx, ctx, req).await?),
+                json(&ledger::subscribe(u, ctx, req).await?),
             ),
             Self::Provision { asset } => {
-                let (created, account) = ledger::provision(tx, ctx, asset).await?;
+                let (created, account) = ledger::provision(u, ctx, asset).await?;
                 let status = if created {
                     StatusCode::CREATED
                 } else {
@@ -120,43 +121,84 @@ impl IntoResponse for Stored {
     }
 }
 
-impl Op for Command {
-    type Output = Stored;
-    type Refusal = Error;
-
-    async fn apply(&self, tx: &mut Tx) -> Result<Result<Stored, Error>, StoreError> {
-        let key = self.idem.as_ref().map(|k| idempotency::Request {
+impl Command {
+    /// What is already known of this command's key: in this batch, or stored before.
+    async fn known(
+        &self,
+        tx: &mut Tx,
+        rows: &Rows,
+    ) -> Result<Option<Result<Stored, Error>>, StoreError> {
+        let Some(k) = &self.idem else { return Ok(None) };
+        if let Some(c) = rows.answered(&k.scope, &k.key) {
+            return Ok(Some(if c.hash == k.hash {
+                Ok(Stored {
+                    status: c.status,
+                    body: c.body.clone(),
+                    replayed: true,
+                })
+            } else {
+                Err(Error::IdempotencyKeyReused)
+            }));
+        }
+        let req = idempotency::Request {
             scope: k.scope.clone(),
             key: &k.key,
             hash: &k.hash,
-        });
-        if let Some(req) = &key {
-            match idempotency::claim_in(tx, req).await? {
-                InTx::Fresh => {}
-                InTx::Replay { status, body } => {
-                    return Ok(Ok(Stored {
-                        status,
-                        body,
-                        replayed: true,
-                    }));
-                }
-                InTx::InFlight => return Ok(Err(Error::IdempotencyInFlight)),
-                InTx::Mismatch => return Ok(Err(Error::IdempotencyKeyReused)),
-            }
+        };
+        Ok(idempotency::lookup(tx, &req)
+            .await?
+            .map(|found| match found {
+                InTx::Replay { status, body } => Ok(Stored {
+                    status,
+                    body,
+                    replayed: true,
+                }),
+                InTx::Mismatch => Err(Error::IdempotencyKeyReused),
+                InTx::InFlight | InTx::Fresh => Err(Error::IdempotencyInFlight),
+            }))
+    }
+}
+
+impl Op for Command {
+    type Output = Stored;
+    type Refusal = Error;
+    type Batch = Rows;
+
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        rows: &mut Rows,
+    ) -> Result<Result<Stored, Error>, StoreError> {
+        if let Some(known) = self.known(tx, rows).await? {
+            return Ok(known);
         }
-        let (status, body) = match self.action.run(tx, &self.ctx).await {
+        let mut unit = Unit {
+            tx: &mut *tx,
+            rows: &mut *rows,
+        };
+        let (status, body) = match self.action.run(&mut unit, &self.ctx).await {
             Ok((status, body)) => (status.as_u16(), body),
             Err(e) if e.is_outcome() => e.stored_problem(self.ctx.actor.request_id.as_deref()),
             Err(e) => return Err(e.into_store()),
         };
-        if let Some(req) = &key {
-            idempotency::complete(tx, req, status, &body).await?;
+        if let Some(k) = &self.idem {
+            rows.answer(Completed {
+                scope: k.scope.clone(),
+                key: k.key.clone(),
+                hash: k.hash.clone(),
+                status,
+                body: body.clone(),
+            });
         }
         Ok(Ok(Stored {
             status,
             body,
             replayed: false,
         }))
+    }
+
+    async fn flush(tx: &mut Tx, rows: Rows) -> Result<(), StoreError> {
+        rows.flush(tx).await
     }
 }
 

@@ -98,13 +98,15 @@ CREATE TABLE subscription_plans (
     updated_at  TIMESTAMPTZ NOT NULL
 );
 
+-- One charge per vendor and period: the n-th period of a vendor can be charged once.
 CREATE TABLE subscription_charges (
     tenant_id    TEXT        NOT NULL,
     owner_id     TEXT        NOT NULL,
+    seq          BIGINT      NOT NULL,
     period_start TIMESTAMPTZ NOT NULL,
     period_end   TIMESTAMPTZ NOT NULL,
     transfer_id  TEXT        NOT NULL REFERENCES transfers (id),
-    PRIMARY KEY (tenant_id, owner_id, period_start)
+    PRIMARY KEY (tenant_id, owner_id, seq)
 );
 
 CREATE TABLE fx_quotes (

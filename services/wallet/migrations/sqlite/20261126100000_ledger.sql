@@ -86,13 +86,15 @@ CREATE TABLE subscription_plans (
     updated_at  TEXT    NOT NULL
 );
 
+-- One charge per vendor and period: the n-th period of a vendor can be charged once.
 CREATE TABLE subscription_charges (
-    tenant_id    TEXT NOT NULL,
-    owner_id     TEXT NOT NULL,
-    period_start TEXT NOT NULL,
-    period_end   TEXT NOT NULL,
-    transfer_id  TEXT NOT NULL REFERENCES transfers (id),
-    PRIMARY KEY (tenant_id, owner_id, period_start)
+    tenant_id    TEXT    NOT NULL,
+    owner_id     TEXT    NOT NULL,
+    seq          INTEGER NOT NULL,
+    period_start TEXT    NOT NULL,
+    period_end   TEXT    NOT NULL,
+    transfer_id  TEXT    NOT NULL REFERENCES transfers (id),
+    PRIMARY KEY (tenant_id, owner_id, seq)
 );
 
 CREATE TABLE fx_quotes (

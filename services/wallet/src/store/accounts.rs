@@ -173,31 +173,61 @@ impl Delta {
     }
 }
 
+/// Who may be changed: the account must belong to `tenant`, hold `asset` and be active. Checked
+/// in the same statement as the change, so no separate read is needed on the hot path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Guard<'a> {
+    pub(crate) tenant: &'a str,
+    pub(crate) asset: &'a str,
+}
+
 /// Applies `d` in one conditional statement. With `check_funds`, refuses (returns `None`,
 /// writing nothing) when the account would have less than zero available and may not go
-/// negative. The table's CHECK constraints catch anything this misses.
+/// negative; with a `guard`, also when the account is of another tenant or asset, or frozen.
+/// The table's CHECK constraints catch anything this misses.
 pub(crate) async fn apply(
     exec: Exec<'_>,
     id: &str,
     d: Delta,
     check_funds: bool,
+    guard: Option<Guard<'_>>,
 ) -> Result<Option<Balances>, Error> {
     let now = Utc::now();
-    Ok(on!(exec, |c| sqlx::query_as(
-        "UPDATE accounts SET posted = posted + $1, pending_debits = pending_debits + $2,
-                pending_credits = pending_credits + $3, updated_at = $5
-         WHERE id = $4
-           AND (NOT $6 OR allow_negative OR (posted + $1) - (pending_debits + $2) >= 0)
-         RETURNING posted, pending_debits, pending_credits"
-    )
-    .bind(d.posted)
-    .bind(d.pending_debits)
-    .bind(d.pending_credits)
-    .bind(id)
-    .bind(now)
-    .bind(check_funds)
-    .fetch_optional(c)
-    .await?))
+    let row = match guard {
+        None => on!(exec, |c| sqlx::query_as(
+            "UPDATE accounts SET posted = posted + $1, pending_debits = pending_debits + $2,
+                    pending_credits = pending_credits + $3, updated_at = $5
+             WHERE id = $4
+               AND (NOT $6 OR allow_negative OR (posted + $1) - (pending_debits + $2) >= 0)
+             RETURNING posted, pending_debits, pending_credits"
+        )
+        .bind(d.posted)
+        .bind(d.pending_debits)
+        .bind(d.pending_credits)
+        .bind(id)
+        .bind(now)
+        .bind(check_funds)
+        .fetch_optional(c)
+        .await?),
+        Some(g) => on!(exec, |c| sqlx::query_as(
+            "UPDATE accounts SET posted = posted + $1, pending_debits = pending_debits + $2,
+                    pending_credits = pending_credits + $3, updated_at = $5
+             WHERE id = $4 AND tenant_id = $7 AND asset = $8 AND status = 'active'
+               AND (NOT $6 OR allow_negative OR (posted + $1) - (pending_debits + $2) >= 0)
+             RETURNING posted, pending_debits, pending_credits"
+        )
+        .bind(d.posted)
+        .bind(d.pending_debits)
+        .bind(d.pending_credits)
+        .bind(id)
+        .bind(now)
+        .bind(check_funds)
+        .bind(g.tenant)
+        .bind(g.asset)
+        .fetch_optional(c)
+        .await?),
+    };
+    Ok(row)
 }
 
 #[derive(sqlx::FromRow)]

@@ -58,45 +58,18 @@ pub(crate) async fn set_plan(tx: &mut Tx, tenant: &str, p: &SubscriptionPlan) ->
     Ok(())
 }
 
-/// The end of the vendor's latest paid period.
-pub(crate) async fn paid_until(
+/// The vendor's latest period: (its number, its end).
+pub(crate) async fn latest_period(
     exec: Exec<'_>,
     tenant: &str,
     owner: &str,
-) -> Result<Option<DateTime<Utc>>, Error> {
-    let row: Option<DateTime<Utc>> = on!(exec, |c| sqlx::query_scalar(
-        "SELECT period_end FROM subscription_charges WHERE tenant_id = $1 AND owner_id = $2
-         ORDER BY period_end DESC LIMIT 1"
+) -> Result<Option<(i64, DateTime<Utc>)>, Error> {
+    Ok(on!(exec, |c| sqlx::query_as(
+        "SELECT seq, period_end FROM subscription_charges WHERE tenant_id = $1 AND owner_id = $2
+         ORDER BY seq DESC LIMIT 1"
     )
     .bind(tenant)
     .bind(owner)
     .fetch_optional(c)
-    .await?);
-    Ok(row)
-}
-
-/// Records a charge; `false` when this period was already charged.
-pub(crate) async fn insert_charge(
-    tx: &mut Tx,
-    tenant: &str,
-    owner: &str,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    transfer_id: &str,
-) -> Result<bool, Error> {
-    let n = on!(tx.exec(), |c| {
-        sqlx::query(
-        "INSERT INTO subscription_charges (tenant_id, owner_id, period_start, period_end, transfer_id)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
-    )
-    .bind(tenant)
-    .bind(owner)
-    .bind(start)
-    .bind(end)
-    .bind(transfer_id)
-    .execute(c)
-    .await?
-    .rows_affected()
-    });
-    Ok(n == 1)
+    .await?))
 }

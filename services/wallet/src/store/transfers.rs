@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use contracts::wallet::{Leg, Transfer};
-use sqlx::types::Json;
 use store::{Exec, Tx, on};
 
 use crate::Error;
@@ -24,93 +23,6 @@ struct Row {
 struct LegRow {
     account_id: String,
     amount: i64,
-}
-
-/// A new transfer.
-pub(crate) struct New<'a> {
-    pub(crate) tenant_id: &'a str,
-    pub(crate) kind: &'a str,
-    pub(crate) asset: &'a str,
-    pub(crate) state: &'a str,
-    pub(crate) legs: &'a [Leg],
-    pub(crate) reference: Option<&'a str>,
-    pub(crate) metadata: &'a serde_json::Value,
-    pub(crate) reverses_id: Option<&'a str>,
-    pub(crate) timeout_at: Option<DateTime<Utc>>,
-    pub(crate) actor: &'a str,
-    pub(crate) request_id: Option<&'a str>,
-}
-
-/// Inserts a transfer with its legs; returns it.
-pub(crate) async fn insert(tx: &mut Tx, t: &New<'_>) -> Result<Transfer, Error> {
-    let id = ulid::Ulid::generate().to_string();
-    let now = Utc::now();
-    on!(tx.exec(), |c| {
-        sqlx::query(
-        "INSERT INTO transfers (id, tenant_id, kind, asset, state, reference, metadata, reverses_id,
-                                timeout_at, actor, request_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    )
-    .bind(&id)
-    .bind(t.tenant_id)
-    .bind(t.kind)
-    .bind(t.asset)
-    .bind(t.state)
-    .bind(t.reference)
-    .bind(Json(t.metadata))
-    .bind(t.reverses_id)
-    .bind(t.timeout_at)
-    .bind(t.actor)
-    .bind(t.request_id)
-    .bind(now)
-    .execute(c)
-    .await?
-    .rows_affected()
-    });
-    for leg in t.legs {
-        on!(tx.exec(), |c| sqlx::query(
-            "INSERT INTO legs (transfer_id, account_id, amount) VALUES ($1, $2, $3)"
-        )
-        .bind(&id)
-        .bind(&leg.account_id)
-        .bind(leg.amount_minor)
-        .execute(c)
-        .await?
-        .rows_affected());
-    }
-    Ok(Transfer {
-        id,
-        tenant_id: t.tenant_id.to_owned(),
-        kind: t.kind.to_owned(),
-        asset: t.asset.to_owned(),
-        state: t.state.to_owned(),
-        legs: t.legs.to_vec(),
-        reference: t.reference.map(str::to_owned),
-        reverses_id: t.reverses_id.map(str::to_owned),
-        timeout_at: t.timeout_at,
-        created_at: now,
-    })
-}
-
-/// Posts `legs` of transfer `id`.
-pub(crate) async fn insert_postings(tx: &mut Tx, id: &str, legs: &[Leg]) -> Result<(), Error> {
-    let now = Utc::now();
-    for leg in legs {
-        let pid = ulid::Ulid::generate().to_string();
-        on!(tx.exec(), |c| sqlx::query(
-            "INSERT INTO postings (id, transfer_id, account_id, amount, created_at)
-             VALUES ($1, $2, $3, $4, $5)"
-        )
-        .bind(&pid)
-        .bind(id)
-        .bind(&leg.account_id)
-        .bind(leg.amount_minor)
-        .bind(now)
-        .execute(c)
-        .await?
-        .rows_affected());
-    }
-    Ok(())
 }
 
 /// A transfer with its legs.

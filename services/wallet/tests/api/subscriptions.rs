@@ -129,3 +129,30 @@ async fn a_vendor_short_of_tokens_is_refused() {
     .await;
     assert_eq!(b["code"], "wallet.vendor_account_missing");
 }
+
+#[tokio::test]
+async fn concurrent_subscriptions_of_one_vendor_charge_once() {
+    let app = app().await;
+    let vendor = vendor_with(&app, 10_000).await;
+    let keys: Vec<String> = (0..8).map(|_| key()).collect();
+    let results = futures::future::join_all(keys.iter().map(|k| {
+        post(
+            &app,
+            "/wallet/subscribe",
+            json!({"vendorId": "v1"}),
+            Some(k),
+        )
+    }))
+    .await;
+    let charged = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::CREATED)
+        .count();
+    assert_eq!(charged, 1);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r.status(), StatusCode::CREATED | StatusCode::CONFLICT))
+    );
+    assert_eq!(balances(&app, &vendor).await.0, 9_600);
+}

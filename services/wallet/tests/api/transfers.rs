@@ -313,3 +313,32 @@ async fn posted_transfers_are_published_through_the_outbox() {
     assert_eq!(events[1].data["postedMinor"], 40);
     stop.cancel();
 }
+
+#[tokio::test]
+async fn concurrent_reversals_of_one_transfer_reverse_it_once() {
+    let app = app().await;
+    let (buyer, _) = funded(&app, "b1", 300).await;
+    let vendor = open(&app, "vendor", "v1", "TOKEN").await;
+    let t = expect(
+        transfer(&app, &buyer, &vendor, 200).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("/wallet/transfers/{}/reversal", t["id"].as_str().unwrap());
+    let keys: Vec<String> = (0..6).map(|_| key()).collect();
+    let results =
+        futures::future::join_all(keys.iter().map(|k| post(&app, &path, json!({}), Some(k)))).await;
+    let created = results
+        .iter()
+        .filter(|r| r.status() == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 1);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r.status(), StatusCode::CREATED | StatusCode::CONFLICT))
+    );
+    assert_eq!(balances(&app, &buyer).await.0, 300);
+    assert_eq!(balances(&app, &vendor).await.0, 0);
+    assert_sound(&app).await;
+}
