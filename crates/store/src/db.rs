@@ -218,6 +218,15 @@ impl Db {
         })
     }
 
+    /// Connects with `common`, applies the kit's and the service's migrations, and closes: what
+    /// a service's `Service::migrate` does.
+    pub async fn migrate_service(common: &CommonConfig, service: &Migrations) -> Result<(), Error> {
+        let db = Self::connect(common).await?;
+        let result = db.migrate(service).await;
+        db.close().await;
+        result
+    }
+
     /// Applies the kit's migrations, then the service's.
     pub async fn migrate(&self, service: &Migrations) -> Result<(), Error> {
         for set in [&KIT, service] {

@@ -78,7 +78,6 @@ pub enum InTx {
 /// error that would abort the batch.
 pub async fn claim_in(tx: &mut Tx, req: &Request<'_>) -> Result<InTx, Error> {
     let now = Utc::now();
-    let until = now + LEASE;
     let inserted = on!(tx.exec(), |c| sqlx::query(
         "INSERT INTO kit_idempotency (scope, key, request_hash, locked_until, created_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING"
@@ -86,7 +85,7 @@ pub async fn claim_in(tx: &mut Tx, req: &Request<'_>) -> Result<InTx, Error> {
     .bind(&req.scope)
     .bind(req.key)
     .bind(req.hash)
-    .bind(until)
+    .bind(now + LEASE)
     .bind(now)
     .execute(c)
     .await?
@@ -94,25 +93,8 @@ pub async fn claim_in(tx: &mut Tx, req: &Request<'_>) -> Result<InTx, Error> {
     if inserted == 1 {
         return Ok(InTx::Fresh);
     }
-    let row: KeyRow = on!(tx.exec(), |c| sqlx::query_as(
-        "SELECT request_hash, status, body, locked_until FROM kit_idempotency
-         WHERE scope = $1 AND key = $2"
-    )
-    .bind(&req.scope)
-    .bind(req.key)
-    .fetch_one(c)
-    .await?);
-    if row.request_hash != req.hash {
-        return Ok(InTx::Mismatch);
-    }
-    if let (Some(status), Some(body)) = (row.status, row.body) {
-        metrics::counter!("idempotent_replays_total").increment(1);
-        return Ok(InTx::Replay {
-            status: u16::try_from(status).unwrap_or(500),
-            body,
-        });
-    }
-    Ok(InTx::InFlight)
+    // The row exists (it cannot vanish inside this transaction but for a purge racing it).
+    Ok(lookup(tx, req).await?.unwrap_or(InTx::InFlight))
 }
 
 /// What a batch writer knows of a key before running its effect: `None` for a new key. It

@@ -33,10 +33,7 @@ impl Service for Profile {
     }
 
     async fn migrate(ctx: &Ctx, _: &Config) -> anyhow::Result<()> {
-        let db = ::store::Db::connect(&ctx.common).await?;
-        db.migrate(&MIGRATIONS).await?;
-        db.close().await;
-        Ok(())
+        Ok(::store::Db::migrate_service(&ctx.common, &MIGRATIONS).await?)
     }
 
     async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {

@@ -46,10 +46,7 @@ impl Service for Wallet {
     }
 
     async fn migrate(ctx: &Ctx, _: &Config) -> anyhow::Result<()> {
-        let db = Db::connect(&ctx.common).await?;
-        db.migrate(&MIGRATIONS).await?;
-        db.close().await;
-        Ok(())
+        Ok(Db::migrate_service(&ctx.common, &MIGRATIONS).await?)
     }
 
     async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {

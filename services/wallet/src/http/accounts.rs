@@ -12,11 +12,11 @@ use platform::extract::Idempotent;
 use platform::{Authorized, ValidJson, ValidPath, ValidQuery};
 use serde_json::json;
 
-use super::{AccountsRead, AccountsWrite, Admin, idem_key, op_ctx, tenant};
+use super::{AccountsRead, AccountsWrite, Admin, op_ctx, submit, tenant};
 use crate::Error;
 use crate::state::AppState;
 use crate::store::{accounts, audit};
-use crate::writer::{self, Action, Command};
+use crate::writer::Action;
 
 pub(super) fn router() -> axum::Router<AppState> {
     Router::new()
@@ -98,13 +98,15 @@ pub(super) async fn provision_platform(
     auth: Authorized<Admin>,
     req: Idempotent<ProvisionPlatform>,
 ) -> Result<Response, Error> {
-    let tenant = tenant(&auth.caller, req.body.tenant_id.as_deref(), &s)?;
-    let idem = idem_key(&req, &tenant, "POST /wallet/platform/provision")?;
     let asset = req.body.asset.clone().unwrap_or_else(|| "TOKEN".to_owned());
-    let cmd = Command {
-        idem: Some(idem),
-        ctx: op_ctx(&auth.caller, tenant),
-        action: Action::Provision { asset },
-    };
-    Ok(writer::execute(&s.writer, cmd).await)
+    let action = Action::Provision { asset };
+    submit(
+        &s,
+        &auth.caller,
+        req.body.tenant_id.as_deref(),
+        &req,
+        "POST /wallet/platform/provision",
+        action,
+    )
+    .await
 }

@@ -16,7 +16,7 @@ use crate::Error;
 use crate::ledger::OpCtx;
 use crate::state::AppState;
 use crate::store::audit::Actor;
-use crate::writer::IdemKey;
+use crate::writer::{self, Action, Command, IdemKey};
 
 platform::scope! {
     pub(crate) TransferWrite = "wallet:transfer.write";
@@ -78,6 +78,26 @@ pub(crate) fn idem_key<T>(
         key: key.to_owned(),
         hash: req.request_hash.clone(),
     })
+}
+
+/// Runs a money-moving request through the writer: tenant, required idempotency key (scoped to
+/// the tenant and `endpoint`), then the command.
+pub(crate) async fn submit<T>(
+    s: &AppState,
+    caller: &Caller,
+    requested_tenant: Option<&str>,
+    req: &Idempotent<T>,
+    endpoint: &str,
+    action: Action,
+) -> Result<axum::response::Response, Error> {
+    let tenant = tenant(caller, requested_tenant, s)?;
+    let idem = idem_key(req, &tenant, endpoint)?;
+    let cmd = Command {
+        idem: Some(idem),
+        ctx: op_ctx(caller, tenant),
+        action,
+    };
+    Ok(writer::execute(&s.writer, cmd).await)
 }
 
 #[derive(OpenApi)]

@@ -9,11 +9,11 @@ use platform::extract::Idempotent;
 use platform::{Authorized, ValidJson, ValidPath};
 use serde_json::json;
 
-use super::{AccountsRead, Admin, TransferWrite, idem_key, op_ctx, tenant};
+use super::{AccountsRead, Admin, TransferWrite, op_ctx, submit, tenant};
 use crate::Error;
 use crate::state::AppState;
 use crate::store::{accounts, audit, subscriptions};
-use crate::writer::{self, Action, Command};
+use crate::writer::Action;
 
 pub(super) fn router() -> axum::Router<AppState> {
     Router::new()
@@ -36,14 +36,16 @@ pub(super) async fn subscribe(
     auth: Authorized<TransferWrite>,
     req: Idempotent<Subscribe>,
 ) -> Result<Response, Error> {
-    let tenant = tenant(&auth.caller, req.body.tenant_id.as_deref(), &s)?;
-    let idem = idem_key(&req, &tenant, "POST /wallet/subscribe")?;
-    let cmd = Command {
-        idem: Some(idem),
-        ctx: op_ctx(&auth.caller, tenant),
-        action: Action::Subscribe(req.body),
-    };
-    Ok(writer::execute(&s.writer, cmd).await)
+    let action = Action::Subscribe(req.body.clone());
+    submit(
+        &s,
+        &auth.caller,
+        req.body.tenant_id.as_deref(),
+        &req,
+        "POST /wallet/subscribe",
+        action,
+    )
+    .await
 }
 
 /// Set the tenant's subscription plan.

@@ -8,11 +8,11 @@ use contracts::wallet::{PostPending, Transfer, TransferAction, TransferRequest};
 use platform::extract::Idempotent;
 use platform::{Authorized, ValidPath};
 
-use super::{AccountsRead, Admin, TransferWrite, idem_key, op_ctx, tenant};
+use super::{AccountsRead, Admin, TransferWrite, submit};
 use crate::Error;
 use crate::state::AppState;
 use crate::store::transfers;
-use crate::writer::{self, Action, Command};
+use crate::writer::Action;
 
 pub(super) fn router() -> axum::Router<AppState> {
     Router::new()
@@ -36,14 +36,16 @@ pub(super) async fn create_transfer(
     auth: Authorized<TransferWrite>,
     req: Idempotent<TransferRequest>,
 ) -> Result<Response, Error> {
-    let tenant = tenant(&auth.caller, req.body.tenant_id.as_deref(), &s)?;
-    let idem = idem_key(&req, &tenant, "POST /wallet/transfer")?;
-    let cmd = Command {
-        idem: Some(idem),
-        ctx: op_ctx(&auth.caller, tenant),
-        action: Action::Transfer(req.body),
-    };
-    Ok(writer::execute(&s.writer, cmd).await)
+    let action = Action::Transfer(req.body.clone());
+    submit(
+        &s,
+        &auth.caller,
+        req.body.tenant_id.as_deref(),
+        &req,
+        "POST /wallet/transfer",
+        action,
+    )
+    .await
 }
 
 /// A transfer with its legs.
@@ -73,18 +75,19 @@ pub(super) async fn post_transfer(
     ValidPath(id): ValidPath<String>,
     req: Idempotent<PostPending>,
 ) -> Result<Response, Error> {
-    let tenant = tenant(&auth.caller, req.body.tenant_id.as_deref(), &s)?;
-    let idem = idem_key(&req, &tenant, "POST /wallet/transfers/{id}/post")?;
     let action = Action::Post {
         id,
         amount: req.body.amount_minor,
     };
-    let cmd = Command {
-        idem: Some(idem),
-        ctx: op_ctx(&auth.caller, tenant),
+    submit(
+        &s,
+        &auth.caller,
+        req.body.tenant_id.as_deref(),
+        &req,
+        "POST /wallet/transfers/{id}/post",
         action,
-    };
-    Ok(writer::execute(&s.writer, cmd).await)
+    )
+    .await
 }
 
 /// Void a pending transfer: its reservation is released. Requires an `Idempotency-Key`.
@@ -97,18 +100,19 @@ pub(super) async fn void_transfer(
     ValidPath(id): ValidPath<String>,
     req: Idempotent<TransferAction>,
 ) -> Result<Response, Error> {
-    let tenant = tenant(&auth.caller, req.body.tenant_id.as_deref(), &s)?;
-    let idem = idem_key(&req, &tenant, "POST /wallet/transfers/{id}/void")?;
     let action = Action::Void {
         id,
         reason: req.body.reason.clone(),
     };
-    let cmd = Command {
-        idem: Some(idem),
-        ctx: op_ctx(&auth.caller, tenant),
+    submit(
+        &s,
+        &auth.caller,
+        req.body.tenant_id.as_deref(),
+        &req,
+        "POST /wallet/transfers/{id}/void",
         action,
-    };
-    Ok(writer::execute(&s.writer, cmd).await)
+    )
+    .await
 }
 
 /// Reverse a posted transfer with a compensating transfer (once). Requires `wallet:admin` and an
@@ -122,16 +126,17 @@ pub(super) async fn reverse_transfer(
     ValidPath(id): ValidPath<String>,
     req: Idempotent<TransferAction>,
 ) -> Result<Response, Error> {
-    let tenant = tenant(&auth.caller, req.body.tenant_id.as_deref(), &s)?;
-    let idem = idem_key(&req, &tenant, "POST /wallet/transfers/{id}/reversal")?;
     let action = Action::Reverse {
         id,
         reason: req.body.reason.clone(),
     };
-    let cmd = Command {
-        idem: Some(idem),
-        ctx: op_ctx(&auth.caller, tenant),
+    submit(
+        &s,
+        &auth.caller,
+        req.body.tenant_id.as_deref(),
+        &req,
+        "POST /wallet/transfers/{id}/reversal",
         action,
-    };
-    Ok(writer::execute(&s.writer, cmd).await)
+    )
+    .await
 }
