@@ -465,3 +465,34 @@ mod group_commit {
         assert_eq!(balance(&t.db, "b").await, 60);
     }
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_purged_after_a_day() {
+    let t = test_db().await;
+    let old = req("key-0000000000000009", "h");
+    idempotency::claim(&t.db, &old).await.unwrap();
+    let fresh = req("key-0000000000000010", "h");
+    idempotency::claim(&t.db, &fresh).await.unwrap();
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(25);
+    let mut tx = t.db.begin().await.unwrap();
+    on!(tx.exec(), |c| sqlx::query(
+        "UPDATE kit_idempotency SET created_at = $1 WHERE key = $2"
+    )
+    .bind(long_ago)
+    .bind(old.key)
+    .execute(c)
+    .await
+    .unwrap()
+    .rows_affected());
+    tx.commit().await.unwrap();
+    assert_eq!(idempotency::purge(&t.db).await.unwrap(), 1);
+    // The purged key can be used again; the fresh one is still held.
+    assert!(matches!(
+        idempotency::claim(&t.db, &old).await.unwrap(),
+        idempotency::Claim::Fresh
+    ));
+    assert!(matches!(
+        idempotency::claim(&t.db, &fresh).await,
+        Err(Error::IdempotencyInFlight)
+    ));
+}

@@ -1,6 +1,7 @@
 //! HTTP routes of the wallet.
 
 mod accounts;
+mod admin;
 mod fx;
 mod reconcile;
 mod subscriptions;
@@ -41,6 +42,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(subscriptions::router())
         .merge(fx::router())
         .merge(reconcile::router())
+        .merge(admin::router())
         .with_state(state)
 }
 
@@ -119,6 +121,8 @@ pub(crate) async fn submit<T>(
         reconcile::reconcile,
         reconcile::reconcile_tenant,
         reconcile::latest_run,
+        admin::put_asset,
+        admin::audit_trail,
     ),
     components(schemas(
         contracts::wallet::Account,
@@ -138,6 +142,8 @@ pub(crate) async fn submit<T>(
         contracts::wallet::Discrepancy,
         contracts::wallet::ReconciliationRun,
         contracts::wallet::TransferEvent,
+        admin::Asset,
+        crate::store::audit::Entry,
         platform::Problem,
         platform::FieldError,
     )),

@@ -264,3 +264,39 @@ pub(crate) async fn postings(
         })
         .collect())
 }
+
+/// Adds (or rescales, if unused) an asset in the tenant's catalogue; false when the asset is
+/// already held by accounts at another scale (rescaling would change what their balances mean).
+pub(crate) async fn put_asset(
+    tx: &mut Tx,
+    tenant: &str,
+    code: &str,
+    scale: i32,
+) -> Result<bool, Error> {
+    ensure_assets(tx, tenant).await?;
+    let in_use: i64 = on!(tx.exec(), |c| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM accounts a JOIN assets s ON s.tenant_id = a.tenant_id AND s.code = a.asset
+         WHERE a.tenant_id = $1 AND a.asset = $2 AND s.scale <> $3"
+    )
+    .bind(tenant)
+    .bind(code)
+    .bind(scale)
+    .fetch_one(c)
+    .await?
+    });
+    if in_use > 0 {
+        return Ok(false);
+    }
+    on!(tx.exec(), |c| sqlx::query(
+        "INSERT INTO assets (tenant_id, code, scale) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, code) DO UPDATE SET scale = $3"
+    )
+    .bind(tenant)
+    .bind(code)
+    .bind(scale)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(true)
+}
