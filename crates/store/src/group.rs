@@ -35,6 +35,17 @@ pub trait Op: Send + Sync + 'static {
         batch: &mut Self::Batch,
     ) -> impl Future<Output = Result<Result<Self::Output, Self::Refusal>, Error>> + Send;
 
+    /// Reads what every operation of the batch will need, in one statement, before the first is
+    /// applied (for example the idempotency keys they carry).
+    fn prepare(
+        tx: &mut Tx,
+        ops: &[&Self],
+        batch: &mut Self::Batch,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (tx, ops, batch);
+        async { Ok(()) }
+    }
+
     /// Writes what the batch buffered, before its commit. A failure (such as a unique
     /// constraint another instance won) aborts the batch like any unexpected error.
     fn flush(tx: &mut Tx, batch: Self::Batch) -> impl Future<Output = Result<(), Error>> + Send {
@@ -164,6 +175,8 @@ async fn try_batch<O: Op>(
 ) -> Result<Vec<Result<O::Output, O::Refusal>>, Error> {
     let mut tx = db.begin().await?;
     let mut rows = O::Batch::default();
+    let ops: Vec<&O> = batch.iter().map(|p| &p.op).collect();
+    O::prepare(&mut tx, &ops, &mut rows).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
         outcomes.push(p.op.apply(&mut tx, &mut rows).await?);
@@ -176,6 +189,7 @@ async fn try_batch<O: Op>(
 async fn apply_alone<O: Op>(db: &Db, op: &O) -> Outcome<O> {
     let mut tx = db.begin().await?;
     let mut rows = O::Batch::default();
+    O::prepare(&mut tx, &[op], &mut rows).await?;
     let outcome = op.apply(&mut tx, &mut rows).await?;
     O::flush(&mut tx, rows).await?;
     tx.commit().await?;

@@ -126,6 +126,69 @@ pub async fn lookup(tx: &mut Tx, req: &Request<'_>) -> Result<Option<InTx>, Erro
     }))
 }
 
+#[derive(sqlx::FromRow)]
+struct FoundRow {
+    scope: String,
+    key: String,
+    request_hash: String,
+    status: Option<i32>,
+    body: Option<String>,
+}
+
+/// [`lookup`] for many keys at once: what is stored for each `(scope, key)` found.
+pub async fn lookup_many(
+    tx: &mut Tx,
+    keys: &[(&str, &str, &str)],
+) -> Result<std::collections::HashMap<(String, String), InTx>, Error> {
+    let mut found = std::collections::HashMap::new();
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    let hashes: std::collections::HashMap<(&str, &str), &str> =
+        keys.iter().map(|(s, k, h)| ((*s, *k), *h)).collect();
+    let rows: Vec<FoundRow> = match tx.exec() {
+        crate::Exec::Sqlite(c) => {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "SELECT scope, key, request_hash, status, body FROM kit_idempotency WHERE (scope, key) IN (",
+            );
+            qb.push_values(keys.iter(), |mut b, (s, k, _)| {
+                b.push_bind(*s).push_bind(*k);
+            });
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await?
+        }
+        crate::Exec::Postgres(c) => {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                "SELECT scope, key, request_hash, status, body FROM kit_idempotency WHERE (scope, key) IN (",
+            );
+            qb.push_values(keys.iter(), |mut b, (s, k, _)| {
+                b.push_bind(*s).push_bind(*k);
+            });
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await?
+        }
+    };
+    for r in rows {
+        let hash = hashes
+            .get(&(r.scope.as_str(), r.key.as_str()))
+            .copied()
+            .unwrap_or_default();
+        let state = if r.request_hash != hash {
+            InTx::Mismatch
+        } else if let (Some(status), Some(body)) = (r.status, r.body) {
+            metrics::counter!("idempotent_replays_total").increment(1);
+            InTx::Replay {
+                status: u16::try_from(status).unwrap_or(500),
+                body,
+            }
+        } else {
+            InTx::InFlight
+        };
+        found.insert((r.scope, r.key), state);
+    }
+    Ok(found)
+}
+
 /// A finished request's answer, to store with its key.
 #[derive(Debug, Clone)]
 pub struct Completed {

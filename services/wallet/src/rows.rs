@@ -59,6 +59,8 @@ pub(crate) struct Rows {
     answers: Vec<Completed>,
     /// Answers given earlier in this batch by key, so a duplicate in the same batch replays.
     by_key: HashMap<(String, String), usize>,
+    /// What was stored before this batch for the keys its operations carry.
+    pub(crate) stored: HashMap<(String, String), store::idempotency::InTx>,
 }
 
 impl Rows {

@@ -122,15 +122,12 @@ impl IntoResponse for Stored {
 }
 
 impl Command {
-    /// What is already known of this command's key: in this batch, or stored before.
-    async fn known(
-        &self,
-        tx: &mut Tx,
-        rows: &Rows,
-    ) -> Result<Option<Result<Stored, Error>>, StoreError> {
-        let Some(k) = &self.idem else { return Ok(None) };
+    /// What is already known of this command's key: answered earlier in this batch, or stored
+    /// before it (read for the whole batch in `prepare`).
+    fn known(&self, rows: &Rows) -> Option<Result<Stored, Error>> {
+        let k = self.idem.as_ref()?;
         if let Some(c) = rows.answered(&k.scope, &k.key) {
-            return Ok(Some(if c.hash == k.hash {
+            return Some(if c.hash == k.hash {
                 Ok(Stored {
                     status: c.status,
                     body: c.body.clone(),
@@ -138,24 +135,19 @@ impl Command {
                 })
             } else {
                 Err(Error::IdempotencyKeyReused)
-            }));
+            });
         }
-        let req = idempotency::Request {
-            scope: k.scope.clone(),
-            key: &k.key,
-            hash: &k.hash,
-        };
-        Ok(idempotency::lookup(tx, &req)
-            .await?
+        rows.stored
+            .get(&(k.scope.clone(), k.key.clone()))
             .map(|found| match found {
                 InTx::Replay { status, body } => Ok(Stored {
-                    status,
-                    body,
+                    status: *status,
+                    body: body.clone(),
                     replayed: true,
                 }),
                 InTx::Mismatch => Err(Error::IdempotencyKeyReused),
                 InTx::InFlight | InTx::Fresh => Err(Error::IdempotencyInFlight),
-            }))
+            })
     }
 }
 
@@ -169,7 +161,7 @@ impl Op for Command {
         tx: &mut Tx,
         rows: &mut Rows,
     ) -> Result<Result<Stored, Error>, StoreError> {
-        if let Some(known) = self.known(tx, rows).await? {
+        if let Some(known) = self.known(rows) {
             return Ok(known);
         }
         let mut unit = Unit {
@@ -195,6 +187,17 @@ impl Op for Command {
             body,
             replayed: false,
         }))
+    }
+
+    /// One read of every key the batch carries, instead of one per operation.
+    async fn prepare(tx: &mut Tx, ops: &[&Self], rows: &mut Rows) -> Result<(), StoreError> {
+        let keys: Vec<(&str, &str, &str)> = ops
+            .iter()
+            .filter_map(|c| c.idem.as_ref())
+            .map(|k| (k.scope.as_str(), k.key.as_str(), k.hash.as_str()))
+            .collect();
+        rows.stored = idempotency::lookup_many(tx, &keys).await?;
+        Ok(())
     }
 
     async fn flush(tx: &mut Tx, rows: Rows) -> Result<(), StoreError> {

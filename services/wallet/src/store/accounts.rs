@@ -300,3 +300,60 @@ pub(crate) async fn put_asset(
     .rows_affected());
     Ok(true)
 }
+
+#[derive(sqlx::FromRow)]
+struct Changed {
+    id: String,
+    posted: i64,
+    pending_debits: i64,
+    pending_credits: i64,
+}
+
+/// [`apply`] for several accounts in one statement (SQLite, where the single writer makes lock
+/// order moot): returns the accounts changed; an account missing from the result was refused
+/// and the caller undoes the others.
+pub(crate) async fn apply_many(
+    conn: &mut sqlx::SqliteConnection,
+    changes: &[(&str, Delta, bool)],
+    guard: Option<Guard<'_>>,
+) -> Result<Vec<(String, Balances)>, Error> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("WITH m(id, dp, dd, dc, chk) AS (");
+    qb.push_values(changes.iter(), |mut b, (id, d, chk)| {
+        b.push_bind(*id)
+            .push_bind(d.posted)
+            .push_bind(d.pending_debits)
+            .push_bind(d.pending_credits)
+            .push_bind(*chk);
+    });
+    qb.push(
+        ") UPDATE accounts SET posted = accounts.posted + m.dp,
+               pending_debits = accounts.pending_debits + m.dd,
+               pending_credits = accounts.pending_credits + m.dc, updated_at = ",
+    );
+    qb.push_bind(Utc::now());
+    qb.push(
+        " FROM m WHERE accounts.id = m.id
+           AND (NOT m.chk OR accounts.allow_negative
+                OR (accounts.posted + m.dp) - (accounts.pending_debits + m.dd) >= 0)",
+    );
+    if let Some(g) = guard {
+        qb.push(" AND accounts.tenant_id = ");
+        qb.push_bind(g.tenant);
+        qb.push(" AND accounts.asset = ");
+        qb.push_bind(g.asset);
+        qb.push(" AND accounts.status = 'active'");
+    }
+    qb.push(" RETURNING accounts.id, accounts.posted, accounts.pending_debits, accounts.pending_credits");
+    let rows: Vec<Changed> = qb.build_query_as().fetch_all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let b = Balances {
+                posted: r.posted,
+                pending_debits: r.pending_debits,
+                pending_credits: r.pending_credits,
+            };
+            (r.id, b)
+        })
+        .collect())
+}

@@ -1,0 +1,210 @@
+//! The webhook worker's own settings.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use platform::Env;
+use secrecy::SecretString;
+use whatsapp::AppSecret;
+
+/// The retry delays of issue 4 (Svix's schedule): the first attempt runs at once, then retries
+/// after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; then the job is dead.
+pub const DEFAULT_RETRY_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,10h";
+
+/// Settings read from `WHATSAPP_WEBHOOK_WORKER_*` variables.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `..._VERIFY_TOKEN`: the token Meta echoes in the `GET /webhook` handshake.
+    pub verify_token: SecretString,
+    /// `..._APP_SECRET`: the Meta app secret that signs each delivery (`X-Hub-Signature-256`).
+    /// Always `Some` once the config validated; `None` would refuse every delivery.
+    pub app_secret: Option<AppSecret>,
+    /// `..._TENANTS`: `phone_number_id=tenant` pairs; other numbers use the default tenant.
+    pub tenants: BTreeMap<String, String>,
+    /// `..._REQUIRE_TENANT_MAPPING`: a message to an unmapped number fails (and is dead-lettered
+    /// after its retries) instead of going to the default tenant.
+    pub require_tenant_mapping: bool,
+    /// `..._OPT_OUT_KEYWORDS`: whole-message keywords (any case) that opt a contact out.
+    pub opt_out_keywords: Vec<String>,
+    /// `..._RETRY_SCHEDULE`: delays before each retry of a failed processing job.
+    pub retry_schedule: Vec<Duration>,
+    /// `..._CONCURRENCY`: processing jobs claimed at once (1 keeps each contact's order).
+    pub concurrency: usize,
+    /// `..._PROCESSING`: whether this replica runs the processing worker.
+    pub processing: bool,
+    /// `..._QUEUE_MAX_AGE_SECS`: a due job older than this makes `/ready` report the queue degraded.
+    pub queue_max_age_s: i64,
+}
+
+/// Parses `500ms`, `5s`, `5m`, `2h` (a bare number is seconds).
+pub(crate) fn parse_duration(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (n, unit) = raw.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => return Some(Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
+}
+
+impl Config {
+    pub(crate) fn from_env(env: &mut Env) -> Self {
+        let verify_token = env
+            .secret(
+                "WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN",
+                "the verify token configured in the Meta app's webhook settings (required)",
+            )
+            .unwrap_or_else(|| SecretString::from(String::new()));
+        env.check(
+            env.raw("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN").is_some(),
+            "WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN is required (the webhook handshake token)",
+        );
+        let app_secret = env
+            .secret(
+                "WHATSAPP_WEBHOOK_WORKER_APP_SECRET",
+                "the Meta app secret that signs webhook deliveries (required)",
+            )
+            .and_then(|s| AppSecret::new(&s));
+        env.check(
+            app_secret.is_some(),
+            "WHATSAPP_WEBHOOK_WORKER_APP_SECRET is required (the Meta app secret)",
+        );
+        let mut tenants = BTreeMap::new();
+        for pair in env.list(
+            "WHATSAPP_WEBHOOK_WORKER_TENANTS",
+            "phone_number_id=tenant pairs, comma separated (default: every number to DEFAULT_TENANT_ID)",
+        ) {
+            match pair.split_once('=').map(|(a, b)| (a.trim(), b.trim())) {
+                Some((id, tenant)) if !id.is_empty() && !tenant.is_empty() => {
+                    tenants.insert(id.to_owned(), tenant.to_owned());
+                }
+                _ => env.check(
+                    false,
+                    "WHATSAPP_WEBHOOK_WORKER_TENANTS is malformed: expected phone_number_id=tenant pairs",
+                ),
+            }
+        }
+        let require_tenant_mapping = env.flag(
+            "WHATSAPP_WEBHOOK_WORKER_REQUIRE_TENANT_MAPPING",
+            false,
+            "fail (then dead-letter) messages to numbers missing from the tenant map (default false)",
+        );
+        let mut opt_out_keywords: Vec<String> = env
+            .list(
+                "WHATSAPP_WEBHOOK_WORKER_OPT_OUT_KEYWORDS",
+                "whole-message keywords that opt a contact out, comma separated (default STOP)",
+            )
+            .into_iter()
+            .map(|k| k.to_lowercase())
+            .collect();
+        if opt_out_keywords.is_empty() {
+            opt_out_keywords.push("stop".to_owned());
+        }
+        let mut retry_schedule = Vec::new();
+        let mut raw_schedule = env.list(
+            "WHATSAPP_WEBHOOK_WORKER_RETRY_SCHEDULE",
+            "delays before each retry, e.g. 5s,5m,30m,2h,5h,10h,10h (the default; then dead)",
+        );
+        if raw_schedule.is_empty() {
+            raw_schedule = DEFAULT_RETRY_SCHEDULE
+                .split(',')
+                .map(str::to_owned)
+                .collect();
+        }
+        for d in &raw_schedule {
+            match parse_duration(d) {
+                Some(d) => retry_schedule.push(d),
+                None => env.check(
+                    false,
+                    "WHATSAPP_WEBHOOK_WORKER_RETRY_SCHEDULE is malformed: expected delays such as 500ms,5s,5m,2h",
+                ),
+            }
+        }
+        let concurrency: usize = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_CONCURRENCY",
+            1,
+            "processing jobs claimed at once; 1 keeps each contact's messages in order (default 1)",
+        );
+        env.check(
+            concurrency > 0,
+            "WHATSAPP_WEBHOOK_WORKER_CONCURRENCY must be positive",
+        );
+        let processing = env.flag(
+            "WHATSAPP_WEBHOOK_WORKER_PROCESSING",
+            true,
+            "run the processing worker in this replica (default true; false = ingest only)",
+        );
+        let queue_max_age_s = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_QUEUE_MAX_AGE_SECS",
+            300,
+            "seconds a due job may wait before /ready reports the queue degraded (default 300)",
+        );
+        Self {
+            verify_token,
+            app_secret,
+            tenants,
+            require_tenant_mapping,
+            opt_out_keywords,
+            retry_schedule,
+            concurrency,
+            processing,
+            queue_max_age_s,
+        }
+    }
+
+    /// The tenant of business number `phone_number_id`; `None` when unmapped and a mapping is
+    /// required.
+    pub(crate) fn tenant<'a>(
+        &'a self,
+        phone_number_id: Option<&str>,
+        default: &'a str,
+    ) -> Option<&'a str> {
+        match phone_number_id.and_then(|id| self.tenants.get(id)) {
+            Some(t) => Some(t),
+            None if self.require_tenant_mapping => None,
+            None => Some(default),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("10h"), Some(Duration::from_secs(36_000)));
+        assert_eq!(parse_duration("5d"), None);
+        assert_eq!(parse_duration("m"), None);
+    }
+
+    #[test]
+    fn the_default_schedule_gives_eight_attempts() {
+        let mut env = Env::from_map([
+            ("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN", "t"),
+            ("WHATSAPP_WEBHOOK_WORKER_APP_SECRET", "s"),
+        ]);
+        let c = Config::from_env(&mut env);
+        assert!(env.problems().is_empty(), "{:?}", env.problems());
+        let retry = store::jobs::Retry::Schedule(c.retry_schedule);
+        assert_eq!(retry.max_attempts(), 8);
+        assert_eq!(retry.delay_after(1), Duration::from_secs(5));
+        assert_eq!(retry.delay_after(7), Duration::from_secs(36_000));
+    }
+
+    #[test]
+    fn missing_secrets_and_bad_pairs_are_all_reported() {
+        let mut env = Env::from_map([("WHATSAPP_WEBHOOK_WORKER_TENANTS", "a=b,broken")]);
+        let _ = Config::from_env(&mut env);
+        assert_eq!(env.problems().len(), 3, "{:?}", env.problems());
+    }
+}

@@ -1,0 +1,63 @@
+//! HTTP routes of the webhook worker.
+
+mod admin;
+mod webhook;
+
+use axum::Router;
+use platform::openapi::BearerAuth;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+platform::scope! {
+    pub(crate) Admin = "whatsapp:admin";
+}
+
+/// The admin routes, behind the kit's auth layer.
+pub(crate) fn router(state: AppState) -> Router {
+    admin::router().with_state(state)
+}
+
+/// The webhook routes: public, authenticated by the verify token and the signature.
+pub(crate) fn public(state: AppState) -> Router {
+    webhook::router().with_state(state)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "EasyMO WhatsApp webhook worker",
+        description = "WhatsApp Cloud API webhook ingestion, routing and its dead-letter queue."
+    ),
+    paths(
+        webhook::handshake,
+        webhook::receive,
+        admin::list_dead,
+        admin::replay_one,
+        admin::replay_all,
+        admin::purge_one,
+        admin::purge_all,
+        admin::queue,
+    ),
+    components(schemas(
+        contracts::whatsapp::Destination,
+        contracts::whatsapp::RouteReason,
+        contracts::whatsapp::WaContact,
+        contracts::whatsapp::MessageRouted,
+        contracts::whatsapp::ContactOptedOut,
+        contracts::whatsapp::DeadJob,
+        contracts::whatsapp::DeadJobList,
+        contracts::whatsapp::Affected,
+        contracts::whatsapp::QueueStats,
+        platform::Problem,
+        platform::FieldError,
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+struct ApiDoc;
+
+/// The OpenAPI document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

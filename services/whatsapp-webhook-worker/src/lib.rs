@@ -1,0 +1,104 @@
+//! The WhatsApp webhook worker: Meta's Cloud API webhook, verified on the raw bytes, stored and
+//! deduplicated by `wamid` in one transaction with one processing job per new message, then
+//! routed off the request path (spec 1.9 and 3.2). Port 4910.
+//!
+//! Routing emits `whatsapp.message.routed` (and `whatsapp.contact.opted_out`) through the
+//! outbox in the transaction that completes the job, so each message's effects happen once.
+
+#![warn(missing_docs)]
+
+mod config;
+mod domain;
+mod error;
+mod http;
+mod jobs;
+mod metrics;
+mod state;
+mod store;
+
+use std::sync::Arc;
+
+use ::store::Db;
+use ::store::jobs::Retry;
+use platform::{Built, Check, Ctx, Env, Service};
+
+pub use config::{Config, DEFAULT_RETRY_SCHEDULE};
+pub use error::Error;
+
+/// The service name (JWT audience, event source, metric label).
+pub const NAME: &str = "whatsapp-webhook-worker";
+
+/// The processing queue's name (in the store's `kit_jobs`).
+pub const QUEUE: &str = state::QUEUE;
+
+/// The WhatsApp webhook worker.
+pub struct WhatsappWebhookWorker;
+
+static MIGRATIONS: ::store::Migrations = ::store::migrations!();
+
+impl Service for WhatsappWebhookWorker {
+    const NAME: &'static str = NAME;
+    const DEFAULT_PORT: u16 = 4910;
+    type Config = Config;
+
+    fn config(env: &mut Env) -> Config {
+        Config::from_env(env)
+    }
+
+    fn openapi() -> utoipa::openapi::OpenApi {
+        http::openapi()
+    }
+
+    async fn migrate(ctx: &Ctx, _: &Config) -> anyhow::Result<()> {
+        let db = Db::connect(&ctx.common).await?;
+        db.migrate(&MIGRATIONS).await?;
+        db.close().await;
+        Ok(())
+    }
+
+    async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {
+        if ctx.common.body_limit < whatsapp::MAX_WEBHOOK_BYTES {
+            tracing::warn!(
+                body_limit = ctx.common.body_limit,
+                webhook_max = whatsapp::MAX_WEBHOOK_BYTES,
+                "HTTP_BODY_LIMIT_BYTES is below Meta's largest delivery; set it to 3145728"
+            );
+        }
+        let db = Db::connect(&ctx.common).await?;
+        ::store::spawn_background(ctx, &db);
+        let state = state::AppState {
+            db: db.clone(),
+            retry: Arc::new(Retry::Schedule(config.retry_schedule.clone())),
+            config: Arc::new(config),
+            default_tenant: Arc::from(ctx.common.default_tenant_id.as_str()),
+        };
+        jobs::spawn(ctx, &state);
+        let mut built = Built::new(http::router(state.clone()));
+        built.public = http::public(state.clone());
+        built.checks.push(db.check());
+        built.checks.push(queue_check(state));
+        built
+            .on_shutdown
+            .push(Box::pin(async move { db.close().await }));
+        Ok(built)
+    }
+}
+
+/// The processing queue: degraded (not unready, so ingestion goes on) when a due job has waited
+/// longer than `QUEUE_MAX_AGE_SECS`.
+fn queue_check(s: state::AppState) -> Check {
+    Check::new("job_queue", move || {
+        let s = s.clone();
+        async move {
+            let st = jobs::stats(&s).await.map_err(|e| e.to_string())?;
+            if st.oldest_due_age_s > s.config.queue_max_age_s {
+                return Err(format!(
+                    "oldest due job waited {}s ({} pending, {} dead)",
+                    st.oldest_due_age_s, st.pending, st.dead
+                ));
+            }
+            Ok(())
+        }
+    })
+    .optional()
+}

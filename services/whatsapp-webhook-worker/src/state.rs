@@ -1,0 +1,20 @@
+//! Handles shared by every handler and the processing worker.
+
+use std::sync::Arc;
+
+use store::Db;
+use store::jobs::Retry;
+
+use crate::Config;
+
+/// The processing queue's name.
+pub(crate) const QUEUE: &str = "whatsapp.inbound";
+
+/// Application state: cheap to clone.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) db: Db,
+    pub(crate) config: Arc<Config>,
+    pub(crate) default_tenant: Arc<str>,
+    pub(crate) retry: Arc<Retry>,
+}

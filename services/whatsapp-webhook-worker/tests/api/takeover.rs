@@ -1,0 +1,50 @@
+//! A worker that dies mid-job: its lease runs out, another worker takes the job over and
+//! processes it once; the dead worker can no longer complete it.
+
+use std::time::Duration;
+
+use whatsapp_webhook_worker::{QUEUE, WhatsappWebhookWorker as Worker};
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
+    // An ingest-only replica: it stores and queues, and processes nothing.
+    let mut app = app_with(&[("WHATSAPP_WEBHOOK_WORKER_PROCESSING", "false")]).await;
+    let ev = Events::watch(&app);
+    deliver(
+        &app,
+        &delivery(
+            MAPPED,
+            vec![text("wamid.c1", "250781234567", "insurance")],
+            vec![],
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(ev.all().is_empty(), "an ingest-only replica routes nothing");
+
+    // A worker claims the job with a short lease, then "crashes".
+    let db = db(&app).await;
+    let stale = store::jobs::claim(&db, QUEUE, 10, Duration::from_millis(200))
+        .await
+        .unwrap();
+    assert_eq!(stale.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A processing replica takes it over once the lease ran out.
+    app.env.set("WHATSAPP_WEBHOOK_WORKER_PROCESSING", "true");
+    let app = app.restart::<Worker>().await;
+    let e = ev.of("wamid.c1").await;
+    assert_eq!(e.data["service"], "whatsapp-pricing");
+
+    // The crashed worker coming back cannot complete (and so cannot commit effects).
+    let db = crate::helpers::db(&app).await;
+    let mut tx = db.begin().await.unwrap();
+    let late = store::jobs::complete(&mut tx, &stale[0]).await;
+    assert!(matches!(late, Err(store::Error::LeaseLost)), "{late:?}");
+    drop(tx);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ev.all().len(), 1, "processed exactly once");
+    assert_eq!(count(&db, "kit_jobs").await, 0);
+}
