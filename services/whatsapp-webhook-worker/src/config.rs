@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use platform::Env;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use whatsapp::AppSecret;
 
 /// The retry delays of issue 4 (Svix's schedule): the first attempt runs at once, then retries
@@ -34,6 +34,10 @@ pub struct Config {
     pub processing: bool,
     /// `..._QUEUE_MAX_AGE_SECS`: a due job older than this makes `/ready` report the queue degraded.
     pub queue_max_age_s: i64,
+    /// `..._GRAPH_URL`: the Graph API base URL (a fake one in tests).
+    pub graph_url: String,
+    /// `..._ACCESS_TOKEN`: the system-user token that sends; `None` disables sending.
+    pub access_token: Option<SecretString>,
 }
 
 /// Parses `500ms`, `5s`, `5m`, `2h` (a bare number is seconds).
@@ -144,6 +148,17 @@ impl Config {
             300,
             "seconds a due job may wait before /ready reports the queue degraded (default 300)",
         );
+        let graph_url = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_GRAPH_URL",
+            whatsapp::client::GRAPH_URL.to_owned(),
+            "Graph API base URL (default https://graph.facebook.com)",
+        );
+        let access_token = env
+            .secret(
+                "WHATSAPP_WEBHOOK_WORKER_ACCESS_TOKEN",
+                "system-user access token for sending (unset: POST /v1/messages answers 503)",
+            )
+            .filter(|t| !t.expose_secret().trim().is_empty());
         Self {
             verify_token,
             app_secret,
@@ -154,7 +169,17 @@ impl Config {
             concurrency,
             processing,
             queue_max_age_s,
+            graph_url,
+            access_token,
         }
+    }
+
+    /// The business number that sends for `tenant`: the first `..._TENANTS` entry mapped to it.
+    pub(crate) fn sender(&self, tenant: &str) -> Option<&str> {
+        self.tenants
+            .iter()
+            .find(|(_, t)| t.as_str() == tenant)
+            .map(|(id, _)| id.as_str())
     }
 
     /// The tenant of business number `phone_number_id`; `None` when unmapped and a mapping is
@@ -199,6 +224,22 @@ mod tests {
         assert_eq!(retry.max_attempts(), 8);
         assert_eq!(retry.delay_after(1), Duration::from_secs(5));
         assert_eq!(retry.delay_after(7), Duration::from_secs(36_000));
+    }
+
+    #[test]
+    fn the_sender_is_the_number_mapped_to_the_tenant() {
+        let mut env = Env::from_map([
+            ("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN", "t"),
+            ("WHATSAPP_WEBHOOK_WORKER_APP_SECRET", "s"),
+            ("WHATSAPP_WEBHOOK_WORKER_TENANTS", "222=b,111=a"),
+            ("WHATSAPP_WEBHOOK_WORKER_ACCESS_TOKEN", " "),
+        ]);
+        let c = Config::from_env(&mut env);
+        assert_eq!(c.sender("a"), Some("111"));
+        assert_eq!(c.sender("b"), Some("222"));
+        assert_eq!(c.sender("c"), None);
+        assert!(c.access_token.is_none(), "a blank token disables sending");
+        assert_eq!(c.graph_url, whatsapp::client::GRAPH_URL);
     }
 
     #[test]

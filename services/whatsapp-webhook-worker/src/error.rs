@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use platform::ApiError;
+use platform::{ApiError, FieldError};
 
 /// Everything a request can end in besides success.
 #[derive(Debug, thiserror::Error)]
@@ -16,9 +16,39 @@ pub enum Error {
     /// A signed delivery that is not a WhatsApp notification.
     #[error("the body is not a WhatsApp webhook notification")]
     Malformed,
-    /// A tenant-bound token tried to manage the queue, which spans every tenant.
-    #[error("a tenant-bound token may not manage the processing queue")]
+    /// A tenant-bound token tried to manage the queue (which spans every tenant) or to act for
+    /// another tenant.
+    #[error("a tenant-bound token may not manage the processing queue or act for another tenant")]
     TenantForbidden,
+    /// No access token is configured: this replica cannot send.
+    #[error("sending is disabled: WHATSAPP_WEBHOOK_WORKER_ACCESS_TOKEN is not set")]
+    SendingDisabled,
+    /// The contact opted out of messages.
+    #[error("the contact opted out")]
+    ContactOptedOut,
+    /// A free-form message more than 24 h after the contact's last message: only templates go.
+    #[error("more than 24 h since the contact's last message: only a template may be sent")]
+    OutsideServiceWindow,
+    /// The message breaks one of Meta's rules (`pointer` names the field).
+    #[error("invalid message: {detail}")]
+    InvalidMessage {
+        /// JSON pointer of the field.
+        pointer: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The tenant has no business number in `..._TENANTS`.
+    #[error("no business number is mapped to this tenant (WHATSAPP_WEBHOOK_WORKER_TENANTS)")]
+    NoBusinessNumber,
+    /// No such outbound message (or not the caller's tenant's).
+    #[error("message not found")]
+    MessageNotFound,
+    /// The `Idempotency-Key` was used with another request.
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still being processed")]
+    IdempotencyInFlight,
     /// Unexpected storage failure.
     #[error("storage failure")]
     Store(#[source] store::Error),
@@ -26,7 +56,11 @@ pub enum Error {
 
 impl From<store::Error> for Error {
     fn from(e: store::Error) -> Self {
-        Self::Store(e)
+        match e {
+            store::Error::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+            store::Error::IdempotencyInFlight => Self::IdempotencyInFlight,
+            e => Self::Store(e),
+        }
     }
 }
 
@@ -36,6 +70,14 @@ impl ApiError for Error {
             Self::VerifyTokenMismatch | Self::TenantForbidden => StatusCode::FORBIDDEN,
             Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::Malformed => StatusCode::BAD_REQUEST,
+            Self::SendingDisabled => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ContactOptedOut
+            | Self::OutsideServiceWindow
+            | Self::InvalidMessage { .. }
+            | Self::NoBusinessNumber
+            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MessageNotFound => StatusCode::NOT_FOUND,
+            Self::IdempotencyInFlight => StatusCode::CONFLICT,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -46,7 +88,24 @@ impl ApiError for Error {
             Self::InvalidSignature(_) => "whatsapp-webhook-worker.invalid_signature",
             Self::Malformed => "whatsapp-webhook-worker.malformed_notification",
             Self::TenantForbidden => "whatsapp-webhook-worker.tenant_forbidden",
+            Self::SendingDisabled => "whatsapp-webhook-worker.sending_disabled",
+            Self::ContactOptedOut => "whatsapp-webhook-worker.contact_opted_out",
+            Self::OutsideServiceWindow => "whatsapp-webhook-worker.outside_service_window",
+            Self::InvalidMessage { .. } => "whatsapp-webhook-worker.invalid_message",
+            Self::NoBusinessNumber => "whatsapp-webhook-worker.no_business_number",
+            Self::MessageNotFound => "whatsapp-webhook-worker.message_not_found",
+            Self::IdempotencyKeyReused => "whatsapp-webhook-worker.idempotency_key_reused",
+            Self::IdempotencyInFlight => "whatsapp-webhook-worker.idempotency_in_flight",
             Self::Store(_) => "whatsapp-webhook-worker.internal",
+        }
+    }
+
+    fn field_errors(&self) -> Vec<FieldError> {
+        match self {
+            Self::InvalidMessage { pointer, detail } => {
+                vec![FieldError::new(*pointer, detail.clone())]
+            }
+            _ => Vec::new(),
         }
     }
 }

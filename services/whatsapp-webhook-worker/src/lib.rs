@@ -13,6 +13,7 @@ mod error;
 mod http;
 mod jobs;
 mod metrics;
+mod outbound;
 mod state;
 mod store;
 
@@ -66,7 +67,16 @@ impl Service for WhatsappWebhookWorker {
         }
         let db = Db::connect(&ctx.common).await?;
         ::store::spawn_background(ctx, &db);
+        let client = match &config.access_token {
+            Some(token) => {
+                let mut c = whatsapp::Config::new(token.clone());
+                c.base_url.clone_from(&config.graph_url);
+                Some(whatsapp::Client::new(c)?)
+            }
+            None => None,
+        };
         let state = state::AppState {
+            client: client.clone(),
             db: db.clone(),
             retry: Arc::new(Retry::Schedule(config.retry_schedule.clone())),
             config: Arc::new(config),
@@ -77,6 +87,16 @@ impl Service for WhatsappWebhookWorker {
         built.public = http::public(state.clone());
         built.checks.push(db.check());
         built.checks.push(queue_check(state));
+        built.checks.push(match client {
+            Some(c) => c.check(),
+            None => Check::new("whatsapp_sending", || async {
+                Err(
+                    "WHATSAPP_WEBHOOK_WORKER_ACCESS_TOKEN is not set: sending is disabled"
+                        .to_owned(),
+                )
+            })
+            .optional(),
+        });
         built
             .on_shutdown
             .push(Box::pin(async move { db.close().await }));

@@ -28,6 +28,13 @@ pub(crate) fn processed(destination: &'static str) {
         .increment(1);
 }
 
+/// An outbound message was stored (`state`: `sent` or `failed`).
+pub(crate) fn outbound(kind: &str, state: &str) {
+    metrics::counter!("whatsapp_outbound_messages_total", "service" => SERVICE,
+        "kind" => kind.to_owned(), "state" => state.to_owned())
+    .increment(1);
+}
+
 /// Depth of the processing queue (also set by the job worker every 5 s).
 pub(crate) fn queue_depth(pending: i64, dead: i64) {
     #[expect(

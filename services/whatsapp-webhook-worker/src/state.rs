@@ -17,4 +17,6 @@ pub(crate) struct AppState {
     pub(crate) config: Arc<Config>,
     pub(crate) default_tenant: Arc<str>,
     pub(crate) retry: Arc<Retry>,
+    /// The Graph API client; `None` when no access token is configured (sending disabled).
+    pub(crate) client: Option<whatsapp::Client>,
 }

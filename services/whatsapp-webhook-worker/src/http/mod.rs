@@ -1,6 +1,7 @@
 //! HTTP routes of the webhook worker.
 
 mod admin;
+mod messages;
 mod webhook;
 
 use axum::Router;
@@ -11,11 +12,12 @@ use crate::state::AppState;
 
 platform::scope! {
     pub(crate) Admin = "whatsapp:admin";
+    pub(crate) Send = "whatsapp:send";
 }
 
 /// The admin routes, behind the kit's auth layer.
 pub(crate) fn router(state: AppState) -> Router {
-    admin::router().with_state(state)
+    admin::router().merge(messages::router()).with_state(state)
 }
 
 /// The webhook routes: public, authenticated by the verify token and the signature.
@@ -38,6 +40,8 @@ pub(crate) fn public(state: AppState) -> Router {
         admin::purge_one,
         admin::purge_all,
         admin::queue,
+        messages::send,
+        messages::show,
     ),
     components(schemas(
         contracts::whatsapp::Destination,
@@ -49,6 +53,15 @@ pub(crate) fn public(state: AppState) -> Router {
         contracts::whatsapp::DeadJobList,
         contracts::whatsapp::Affected,
         contracts::whatsapp::QueueStats,
+        contracts::whatsapp::Recipient,
+        contracts::whatsapp::ReplyButton,
+        contracts::whatsapp::ListRow,
+        contracts::whatsapp::ListSection,
+        contracts::whatsapp::TemplateParameter,
+        contracts::whatsapp::MediaType,
+        contracts::whatsapp::OutboundContent,
+        contracts::whatsapp::SendMessage,
+        contracts::whatsapp::OutboundMessageView,
         platform::Problem,
         platform::FieldError,
     )),

@@ -18,6 +18,7 @@ use crate::jobs::JobPayload;
 use crate::metrics;
 use crate::state::{AppState, QUEUE};
 use crate::store::messages::{self, NewMessage, NewStatus};
+use crate::store::outbound;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -101,6 +102,11 @@ fn rows(n: &Notification) -> Rows {
             status_at: st.time(),
             payload: serde_json::to_string(st).unwrap_or_default(),
             received_at,
+            rank: i32::from(st.status.rank()),
+            error: st.errors.first().map(|e| {
+                let text = e.message.as_deref().or(e.title.as_deref()).unwrap_or("");
+                format!("{}: {text}", e.code)
+            }),
         });
     }
     out
@@ -183,6 +189,21 @@ async fn store_rows(s: &AppState, rows: &Rows) -> Result<(u64, u64), Error> {
     for st in &rows.statuses {
         if messages::insert_status(&mut tx, st).await? {
             statuses += 1;
+        }
+        // Our own outbound message, if it is one: moved forward only (callbacks arrive out of
+        // order and redelivered; a known state never yields to an unknown one, rank 0).
+        if st.rank > 0
+            && outbound::advance(
+                &mut tx,
+                &st.wamid,
+                &st.status,
+                st.rank,
+                st.error.as_deref(),
+                st.received_at,
+            )
+            .await?
+        {
+            tracing::debug!(wamid = %st.wamid, status = %st.status, "outbound message advanced");
         }
     }
     tx.commit().await?;

@@ -24,6 +24,10 @@ pub(crate) struct NewStatus {
     pub(crate) status_at: Option<DateTime<Utc>>,
     pub(crate) payload: String,
     pub(crate) received_at: DateTime<Utc>,
+    /// `whatsapp::webhook::StatusKind::rank` of `status`.
+    pub(crate) rank: i32,
+    /// Meta's first error, for a failure.
+    pub(crate) error: Option<String>,
 }
 
 /// A stored message, as processing reads it.

@@ -3,6 +3,7 @@
 
 mod dlq;
 mod helpers;
+mod outbound;
 mod routing;
 mod takeover;
 mod webhook;
