@@ -49,6 +49,12 @@ pub enum Error {
     /// A request with the same `Idempotency-Key` is still running.
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyInFlight,
+    /// Meta knows no media with this id (or it is not a Graph API id).
+    #[error("media not found")]
+    MediaNotFound,
+    /// Meta's media could not be fetched (an outage, a timeout, a file over the limit).
+    #[error("the media could not be fetched from the Graph API")]
+    MediaUnavailable(#[source] whatsapp::Error),
     /// Unexpected storage failure.
     #[error("storage failure")]
     Store(#[source] store::Error),
@@ -76,7 +82,8 @@ impl ApiError for Error {
             | Self::InvalidMessage { .. }
             | Self::NoBusinessNumber
             | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::MessageNotFound => StatusCode::NOT_FOUND,
+            Self::MessageNotFound | Self::MediaNotFound => StatusCode::NOT_FOUND,
+            Self::MediaUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::IdempotencyInFlight => StatusCode::CONFLICT,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +101,8 @@ impl ApiError for Error {
             Self::InvalidMessage { .. } => "whatsapp-webhook-worker.invalid_message",
             Self::NoBusinessNumber => "whatsapp-webhook-worker.no_business_number",
             Self::MessageNotFound => "whatsapp-webhook-worker.message_not_found",
+            Self::MediaNotFound => "whatsapp-webhook-worker.media_not_found",
+            Self::MediaUnavailable(_) => "whatsapp-webhook-worker.media_unavailable",
             Self::IdempotencyKeyReused => "whatsapp-webhook-worker.idempotency_key_reused",
             Self::IdempotencyInFlight => "whatsapp-webhook-worker.idempotency_in_flight",
             Self::Store(_) => "whatsapp-webhook-worker.internal",

@@ -4,6 +4,10 @@
 //!
 //! Routing emits `whatsapp.message.routed` (and `whatsapp.contact.opted_out`) through the
 //! outbox in the transaction that completes the job, so each message's effects happen once.
+//!
+//! `POST /v1/messages` stores a message `queued` with a `whatsapp.outbound` job; the send worker
+//! calls the Graph API outside any transaction. `GET /v1/media/{id}` proxies inbound media, so
+//! only this service holds the Meta token.
 
 #![warn(missing_docs)]
 
@@ -14,6 +18,7 @@ mod http;
 mod jobs;
 mod metrics;
 mod outbound;
+mod send;
 mod state;
 mod store;
 
@@ -31,6 +36,9 @@ pub const NAME: &str = "whatsapp-webhook-worker";
 
 /// The processing queue's name (in the store's `kit_jobs`).
 pub const QUEUE: &str = state::QUEUE;
+
+/// The send queue's name: `POST /v1/messages` enqueues one job per message.
+pub const OUTBOUND_QUEUE: &str = state::OUTBOUND_QUEUE;
 
 /// The WhatsApp webhook worker.
 pub struct WhatsappWebhookWorker;
@@ -83,6 +91,7 @@ impl Service for WhatsappWebhookWorker {
             default_tenant: Arc::from(ctx.common.default_tenant_id.as_str()),
         };
         jobs::spawn(ctx, &state);
+        send::spawn(ctx, &state);
         let mut built = Built::new(http::router(state.clone()));
         built.public = http::public(state.clone());
         built.checks.push(db.check());

@@ -2,7 +2,7 @@
 //! [`OutboundMessage`], and the service-window rule.
 
 use chrono::{DateTime, Duration, Utc};
-use contracts::whatsapp::{MediaType, OutboundContent, Recipient, SendMessage};
+use contracts::whatsapp::{MediaType, OutboundContent, Recipient};
 use whatsapp::client::{
     Button, Buttons, List, MediaKind, MediaMessage, MediaSource, Parameter, Row, Section, Template,
 };
@@ -47,8 +47,12 @@ fn parameter(p: &contracts::whatsapp::TemplateParameter) -> Parameter {
 
 /// Builds the Graph API message, checked against Meta's limits (`422 invalid_message`, with the
 /// offending field, otherwise).
-pub(crate) fn build(req: &SendMessage, to: ContactId) -> Result<OutboundMessage, Error> {
-    let msg = match &req.message {
+pub(crate) fn build(
+    content: &OutboundContent,
+    reply_to: Option<&str>,
+    to: ContactId,
+) -> Result<OutboundMessage, Error> {
+    let msg = match content {
         OutboundContent::Text { body, preview_url } => {
             let m = OutboundMessage::text(to, body).map_err(invalid("/message/body"))?;
             if *preview_url {
@@ -144,7 +148,7 @@ pub(crate) fn build(req: &SendMessage, to: ContactId) -> Result<OutboundMessage,
             OutboundMessage::media(to, m).map_err(invalid("/message"))?
         }
     };
-    Ok(match &req.reply_to {
+    Ok(match reply_to {
         Some(wamid) => msg.reply_to(wamid),
         None => msg,
     })

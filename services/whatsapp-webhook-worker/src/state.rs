@@ -10,6 +10,9 @@ use crate::Config;
 /// The processing queue's name.
 pub(crate) const QUEUE: &str = "whatsapp.inbound";
 
+/// The send queue's name: one job per message accepted by `POST /v1/messages`.
+pub(crate) const OUTBOUND_QUEUE: &str = "whatsapp.outbound";
+
 /// Application state: cheap to clone.
 #[derive(Clone)]
 pub(crate) struct AppState {

@@ -1,4 +1,4 @@
-//! `POST /v1/messages` (send from the tenant's business number, idempotent by
+//! `POST /v1/messages` (queue a message from the tenant's business number, idempotent by
 //! `Idempotency-Key`) and `GET /v1/messages/{id}` (scope `whatsapp:send`).
 
 use axum::extract::{Path, State};
@@ -10,13 +10,15 @@ use chrono::Utc;
 use contracts::whatsapp::{OutboundMessageView, Recipient, SendMessage};
 use platform::Authorized;
 use platform::extract::Idempotent;
+use store::jobs::{self, NewJob};
 use store::{Tx, idempotency};
-use whatsapp::webhook::StatusKind;
 
 use super::Send;
+use crate::send::SendJob;
 use crate::state::AppState;
+use crate::state::OUTBOUND_QUEUE;
 use crate::store::{contacts, outbound as rows};
-use crate::{Error, metrics, outbound};
+use crate::{Error, outbound};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -52,24 +54,17 @@ fn view(r: rows::Row) -> OutboundMessageView {
     }
 }
 
-/// A delivery state's wire name (`sent`, `delivered`, ...).
-fn state_name(k: &StatusKind) -> String {
-    match serde_json::to_value(k) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => "sent".to_owned(),
-    }
-}
-
 /// Send a message: text, reply buttons, a list, a template or media, optionally as a reply.
 ///
 /// Refused for an opted-out contact, and (except templates) more than 24 h after the contact's
-/// last message. The message is stored, then sent; the answer carries Meta's `wamid` and state
-/// `sent`, or state `failed` with Meta's error. Idempotent with an `Idempotency-Key` header: a
-/// retry returns the first answer and sends nothing.
+/// last message. The message is stored `queued` with a send job and answered `202`; the worker
+/// sends it and records Meta's `wamid` and state `sent`, or state `failed` with Meta's error
+/// (see `GET /v1/messages/{id}`). Idempotent with an `Idempotency-Key` header: a retry returns
+/// the first answer and queues nothing.
 #[utoipa::path(post, path = "/v1/messages", request_body = SendMessage,
     params(("Idempotency-Key" = Option<String>, Header, description = "16-255 characters")),
     responses(
-        (status = 201, body = OutboundMessageView),
+        (status = 202, body = OutboundMessageView),
         (status = 422, description = "invalid_message, contact_opted_out, outside_service_window, no_business_number", body = platform::Problem),
         (status = 503, description = "sending_disabled", body = platform::Problem),
     ))]
@@ -78,7 +73,9 @@ pub(super) async fn send(
     auth: Authorized<Send>,
     req: Idempotent<SendMessage>,
 ) -> Result<Response, Error> {
-    let client = s.client.clone().ok_or(Error::SendingDisabled)?;
+    if s.client.is_none() {
+        return Err(Error::SendingDisabled);
+    }
     let caller = auth.caller;
     let tenant = caller
         .tenant(req.body.tenant_id.as_deref(), &s.default_tenant)
@@ -92,7 +89,8 @@ pub(super) async fn send(
         pointer: "/to",
         detail: "exactly one of phone or userId is required".into(),
     })?;
-    let message = outbound::build(&req.body, to.clone())?;
+    // Built now only to check Meta's limits: the worker builds it again from the stored row.
+    outbound::build(&req.body.message, req.body.reply_to.as_deref(), to.clone())?;
     let payload = serde_json::to_string(&req.body.message).map_err(store::Error::from)?;
     let scope = format!("{tenant}:{}:send_message", caller.issuer);
     let idem = req.key.as_deref().map(|key| idempotency::Request {
@@ -114,7 +112,7 @@ pub(super) async fn send(
         if !outbound::allowed(content, last, now) {
             return Err(Error::OutsideServiceWindow);
         }
-        let mut row = rows::Row {
+        let row = rows::Row {
             id: ulid::Ulid::generate().to_string(),
             tenant_id: tenant.clone(),
             phone_number_id: number.clone(),
@@ -122,7 +120,8 @@ pub(super) async fn send(
             contact_id: to.as_str().to_owned(),
             kind: content.kind().to_owned(),
             payload: payload.clone(),
-            state: "pending".to_owned(),
+            reply_to: req.body.reply_to.clone(),
+            state: "queued".to_owned(),
             state_rank: 0,
             wamid: None,
             error: None,
@@ -130,32 +129,12 @@ pub(super) async fn send(
             updated_at: now,
         };
         rows::insert(tx, &row).await?;
-        match client.send(&number, &message).await {
-            Ok(sent) => {
-                // A callback stored before this answer (another transaction) still counts.
-                let early = rows::received_states(tx, &sent.message_id).await?;
-                let furthest = early
-                    .into_iter()
-                    .filter_map(|s| serde_json::from_value(serde_json::Value::String(s)).ok())
-                    .chain([StatusKind::Sent])
-                    .max_by_key(StatusKind::rank)
-                    .unwrap_or(StatusKind::Sent);
-                row.wamid = Some(sent.message_id);
-                row.state = state_name(&furthest);
-                row.state_rank = i32::from(furthest.rank());
-            }
-            Err(e) => {
-                row.state = "failed".to_owned();
-                row.state_rank = i32::from(StatusKind::Failed.rank());
-                row.error = Some(e.to_string());
-            }
-        }
-        row.updated_at = Utc::now();
-        rows::record_send(tx, &row).await?;
-        metrics::outbound(&row.kind, &row.state);
-        tracing::info!(id = %row.id, to = %to.masked(), kind = %row.kind, state = %row.state,
-            "outbound message stored");
-        Ok::<_, Error>((StatusCode::CREATED, view(row)))
+        let job = SendJob { id: row.id.clone() };
+        let mut new = NewJob::new(OUTBOUND_QUEUE, &job, &s.retry)?;
+        new.dedupe_key = Some(&row.id);
+        jobs::enqueue(tx, &new).await?;
+        tracing::info!(id = %row.id, to = %to.masked(), kind = %row.kind, "outbound message queued");
+        Ok::<_, Error>((StatusCode::ACCEPTED, view(row)))
     })
     .await
 }

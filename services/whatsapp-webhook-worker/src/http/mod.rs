@@ -1,6 +1,7 @@
 //! HTTP routes of the webhook worker.
 
 mod admin;
+mod media;
 mod messages;
 mod webhook;
 
@@ -13,11 +14,15 @@ use crate::state::AppState;
 platform::scope! {
     pub(crate) Admin = "whatsapp:admin";
     pub(crate) Send = "whatsapp:send";
+    pub(crate) MediaRead = "whatsapp:media.read";
 }
 
 /// The admin routes, behind the kit's auth layer.
 pub(crate) fn router(state: AppState) -> Router {
-    admin::router().merge(messages::router()).with_state(state)
+    admin::router()
+        .merge(messages::router())
+        .merge(media::router())
+        .with_state(state)
 }
 
 /// The webhook routes: public, authenticated by the verify token and the signature.
@@ -42,6 +47,7 @@ pub(crate) fn public(state: AppState) -> Router {
         admin::queue,
         messages::send,
         messages::show,
+        media::download,
     ),
     components(schemas(
         contracts::whatsapp::Destination,

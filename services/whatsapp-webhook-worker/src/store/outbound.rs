@@ -13,6 +13,8 @@ pub(crate) struct Row {
     pub(crate) contact_id: String,
     pub(crate) kind: String,
     pub(crate) payload: String,
+    /// The inbound `wamid` this message answers (shown as a reply).
+    pub(crate) reply_to: Option<String>,
     pub(crate) state: String,
     pub(crate) state_rank: i32,
     pub(crate) wamid: Option<String>,
@@ -21,12 +23,13 @@ pub(crate) struct Row {
     pub(crate) updated_at: DateTime<Utc>,
 }
 
-/// Stores a new message (state `pending`).
+/// Stores a new message (state `queued`).
 pub(crate) async fn insert(tx: &mut Tx, r: &Row) -> Result<(), Error> {
     on!(tx.exec(), |c| sqlx::query(
         "INSERT INTO wa_outbound_messages (id, tenant_id, phone_number_id, contact_kind,
-                 contact_id, kind, payload, state, state_rank, wamid, error, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                 contact_id, kind, payload, reply_to, state, state_rank, wamid, error, created_at,
+                 updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     )
     .bind(&r.id)
     .bind(&r.tenant_id)
@@ -35,6 +38,7 @@ pub(crate) async fn insert(tx: &mut Tx, r: &Row) -> Result<(), Error> {
     .bind(&r.contact_id)
     .bind(&r.kind)
     .bind(&r.payload)
+    .bind(&r.reply_to)
     .bind(&r.state)
     .bind(r.state_rank)
     .bind(&r.wamid)
@@ -48,11 +52,12 @@ pub(crate) async fn insert(tx: &mut Tx, r: &Row) -> Result<(), Error> {
 }
 
 /// Records the send's outcome on message `id`: its `wamid` (when Meta took it), state and error.
-pub(crate) async fn record_send(tx: &mut Tx, r: &Row) -> Result<(), Error> {
-    on!(tx.exec(), |c| sqlx::query(
+/// Only a `queued` row moves (a job run twice records once); true when it moved.
+pub(crate) async fn record_send(tx: &mut Tx, r: &Row) -> Result<bool, Error> {
+    let n = on!(tx.exec(), |c| sqlx::query(
         "UPDATE wa_outbound_messages
          SET wamid = $2, state = $3, state_rank = $4, error = $5, updated_at = $6
-         WHERE id = $1"
+         WHERE id = $1 AND state = 'queued'"
     )
     .bind(&r.id)
     .bind(&r.wamid)
@@ -63,7 +68,7 @@ pub(crate) async fn record_send(tx: &mut Tx, r: &Row) -> Result<(), Error> {
     .execute(c)
     .await?
     .rows_affected());
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Moves the message sent as `wamid` to `state` unless it is already as far (`rank`); true when
@@ -94,14 +99,16 @@ pub(crate) async fn advance(
 
 /// Message `id`, if stored.
 pub(crate) async fn get(exec: Exec<'_>, id: &str) -> Result<Option<Row>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(
-        "SELECT id, tenant_id, phone_number_id, contact_kind, contact_id, kind, payload, state,
-                state_rank, wamid, error, created_at, updated_at
+    let row = on!(exec, |c| {
+        sqlx::query_as(
+        "SELECT id, tenant_id, phone_number_id, contact_kind, contact_id, kind, payload, reply_to,
+                state, state_rank, wamid, error, created_at, updated_at
          FROM wa_outbound_messages WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
-    .await?);
+    .await?
+    });
     Ok(row)
 }
 

@@ -3,7 +3,10 @@
 
 mod dlq;
 mod helpers;
+mod media;
+mod openapi;
 mod outbound;
 mod routing;
+mod send_queue;
 mod takeover;
 mod webhook;

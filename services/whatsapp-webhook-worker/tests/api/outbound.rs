@@ -1,5 +1,8 @@
-//! `POST /v1/messages` against a fake Graph API (wiremock): sent and stored, idempotent, refused
-//! for opted-out contacts and outside the 24 h window, advanced by status callbacks.
+//! `POST /v1/messages` against a fake Graph API (wiremock): queued, then sent by the worker and
+//! stored with its `wamid`, idempotent, refused for opted-out contacts and outside the 24 h
+//! window, advanced by status callbacks.
+
+use std::time::Duration;
 
 use chrono::Utc;
 use reqwest::{Method, Response, StatusCode};
@@ -10,20 +13,25 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::*;
 
-const SEND: &str = "whatsapp:send";
-const ALINE: &str = "250781234567";
+pub(crate) const SEND: &str = "whatsapp:send";
+pub(crate) const ALINE: &str = "250781234567";
 const TOKEN: &str = "graph-token-for-tests";
 
-async fn app_sending(graph: &MockServer) -> TestApp {
+pub(crate) async fn app_sending(graph: &MockServer) -> TestApp {
+    app_sending_with(graph, &[]).await
+}
+
+pub(crate) async fn app_sending_with(graph: &MockServer, extra: &[(&str, &str)]) -> TestApp {
     let uri = graph.uri();
     let mut vars: Vec<(&str, &str)> = base_env();
     vars.push(("WHATSAPP_WEBHOOK_WORKER_GRAPH_URL", &uri));
     vars.push(("WHATSAPP_WEBHOOK_WORKER_ACCESS_TOKEN", TOKEN));
+    vars.extend_from_slice(extra);
     TestApp::spawn_with::<Worker>(&vars).await
 }
 
 /// Meta accepting a message from the mapped number whose body contains `body`, with `wamid`.
-fn meta_accepts(wamid: &str, body: Value) -> Mock {
+pub(crate) fn meta_accepts(wamid: &str, body: Value) -> Mock {
     Mock::given(method("POST"))
         .and(path(format!("/v23.0/{MAPPED}/messages")))
         .and(body_partial_json(body))
@@ -36,18 +44,18 @@ fn meta_accepts(wamid: &str, body: Value) -> Mock {
 }
 
 /// Aline writes now: the service window is open.
-async fn aline_writes(app: &TestApp, wamid: &str, body: &str) {
+pub(crate) async fn aline_writes(app: &TestApp, wamid: &str, body: &str) {
     let mut m = text(wamid, ALINE, body);
     m["timestamp"] = json!(Utc::now().timestamp().to_string());
     deliver(app, &delivery(MAPPED, vec![m], vec![])).await;
 }
 
-fn a_text(body: &str) -> Value {
+pub(crate) fn a_text(body: &str) -> Value {
     json!({"tenantId": "tenant-a", "to": {"phone": ALINE},
            "message": {"type": "text", "body": body}})
 }
 
-async fn post(app: &TestApp, body: &Value, key: Option<&str>) -> Response {
+pub(crate) async fn post(app: &TestApp, body: &Value, key: Option<&str>) -> Response {
     let mut req = app.req(Method::POST, "/v1/messages", &[SEND]).json(body);
     if let Some(k) = key {
         req = req.header("idempotency-key", k);
@@ -55,13 +63,22 @@ async fn post(app: &TestApp, body: &Value, key: Option<&str>) -> Response {
     req.send().await.unwrap()
 }
 
-async fn show(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn show(app: &TestApp, id: &str) -> Value {
     let res = app
         .req(Method::GET, &format!("/v1/messages/{id}"), &[SEND])
         .send()
         .await
         .unwrap();
     expect(res, StatusCode::OK).await
+}
+
+/// Waits until the worker recorded the message's outcome; returns the stored message.
+pub(crate) async fn settled(app: &TestApp, id: &str) -> Value {
+    testkit::eventually(Duration::from_secs(15), || async move {
+        let m = show(app, id).await;
+        (m["state"] != "queued").then_some(m)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -81,12 +98,13 @@ async fn a_text_is_sent_and_stored_with_its_wamid() {
     aline_writes(&app, "wamid.in.1", "hello").await;
     let mut req = a_text("Muraho");
     req["replyTo"] = json!("wamid.in.1");
-    let sent = expect(post(&app, &req, None).await, StatusCode::CREATED).await;
-    assert_eq!(sent["state"], "sent");
-    assert_eq!(sent["wamid"], "wamid.out.1");
-    assert_eq!(sent["to"]["phone"], ALINE);
-    assert_eq!(sent["phoneNumberId"], MAPPED);
-    let stored = show(&app, sent["id"].as_str().unwrap()).await;
+    let queued = expect(post(&app, &req, None).await, StatusCode::ACCEPTED).await;
+    assert_eq!(queued["state"], "queued");
+    assert_eq!(queued["wamid"], Value::Null);
+    assert_eq!(queued["to"]["phone"], ALINE);
+    assert_eq!(queued["phoneNumberId"], MAPPED);
+    let stored = settled(&app, queued["id"].as_str().unwrap()).await;
+    assert_eq!(stored["state"], "sent");
     assert_eq!(stored["wamid"], "wamid.out.1");
     assert_eq!(stored["kind"], "text");
     assert_eq!(stored["message"]["body"], "Muraho");
@@ -110,13 +128,17 @@ async fn an_idempotent_replay_sends_once() {
     let key = "send-key-0000000001";
     let first = expect(
         post(&app, &a_text("Once"), Some(key)).await,
-        StatusCode::CREATED,
+        StatusCode::ACCEPTED,
     )
     .await;
     let res = post(&app, &a_text("Once"), Some(key)).await;
     assert_eq!(res.headers()["idempotent-replayed"], "true");
-    let again = expect(res, StatusCode::CREATED).await;
+    let again = expect(res, StatusCode::ACCEPTED).await;
     assert_eq!(first, again);
+    assert_eq!(
+        settled(&app, first["id"].as_str().unwrap()).await["state"],
+        "sent"
+    );
     assert_eq!(count(&db(&app).await, "wa_outbound_messages").await, 1);
 }
 
@@ -163,9 +185,10 @@ async fn outside_the_window_a_text_is_refused_but_a_template_goes() {
     let template = json!({"tenantId": "tenant-a", "to": {"phone": ALINE},
         "message": {"type": "template", "name": "order_update", "language": "en_US",
                     "parameters": [{"text": "Aline"}, {"text": "RWF 1,500"}]}});
-    let sent = expect(post(&app, &template, None).await, StatusCode::CREATED).await;
+    let queued = expect(post(&app, &template, None).await, StatusCode::ACCEPTED).await;
+    assert_eq!(queued["kind"], "template");
+    let sent = settled(&app, queued["id"].as_str().unwrap()).await;
     assert_eq!(sent["state"], "sent");
-    assert_eq!(sent["kind"], "template");
 }
 
 #[tokio::test]
@@ -177,12 +200,13 @@ async fn status_callbacks_move_the_message_forward_only() {
         .await;
     let app = app_sending(&graph).await;
     aline_writes(&app, "wamid.in.5", "hello").await;
-    let sent = expect(
+    let queued = expect(
         post(&app, &a_text("Track me"), None).await,
-        StatusCode::CREATED,
+        StatusCode::ACCEPTED,
     )
     .await;
-    let id = sent["id"].as_str().unwrap();
+    let id = queued["id"].as_str().unwrap();
+    assert_eq!(settled(&app, id).await["state"], "sent");
     for (state, want) in [
         ("delivered", "delivered"),
         ("read", "read"),
@@ -254,11 +278,12 @@ async fn a_callback_that_beats_the_send_answer_still_counts() {
     aline_writes(&app, "wamid.in.7", "hello").await;
     let early = status("wamid.out.7", "delivered");
     deliver(&app, &delivery(MAPPED, vec![], vec![early])).await;
-    let sent = expect(
+    let queued = expect(
         post(&app, &a_text("Quick"), None).await,
-        StatusCode::CREATED,
+        StatusCode::ACCEPTED,
     )
     .await;
+    let sent = settled(&app, queued["id"].as_str().unwrap()).await;
     assert_eq!(sent["wamid"], "wamid.out.7");
     assert_eq!(sent["state"], "delivered");
 }
