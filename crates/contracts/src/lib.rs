@@ -1,8 +1,10 @@
 //! Wire types, event payloads and topics of every service. Services depend on this crate, never
 //! on each other, so a contract change is a compile error in every caller, not a runtime drift.
 
+pub mod marketplace;
 pub mod pricing;
 pub mod profile;
+pub mod ranking;
 pub mod wallet;
 pub mod whatsapp;
 
