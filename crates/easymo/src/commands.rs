@@ -12,7 +12,7 @@ use platform::{CommonConfig, Env, shutdown};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::registry::{self, Entry, SERVICES};
+use crate::registry::{self, BUILDING, Entry, SERVICES};
 
 /// Exit code for a command-line usage error (sysexits `EX_USAGE`).
 const EXIT_USAGE: u8 = 64;
@@ -168,7 +168,7 @@ async fn wait_all(running: Vec<Running>, root: &CancellationToken) -> bool {
 }
 
 fn unknown(name: &str) -> ExitCode {
-    let known: Vec<&str> = SERVICES.iter().map(|e| e.name).collect();
+    let known: Vec<&str> = SERVICES.iter().chain(BUILDING).map(|e| e.name).collect();
     eprintln!("unknown service `{name}`; known: {}", known.join(", "));
     ExitCode::from(EXIT_USAGE)
 }
@@ -292,6 +292,12 @@ pub fn list() -> ExitCode {
     println!("{:<26} {:>5}  PURPOSE", "SERVICE", "PORT");
     for e in SERVICES {
         println!("{:<26} {:>5}  {}", e.name, e.port, e.purpose);
+    }
+    for e in BUILDING {
+        println!(
+            "{:<26} {:>5}  {} (being built: serve only)",
+            e.name, e.port, e.purpose
+        );
     }
     ExitCode::SUCCESS
 }

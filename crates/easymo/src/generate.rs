@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::registry::{Entry, SERVICES};
+use crate::registry::{BUILDING, Entry, SERVICES};
 
 const TEMPLATE: &str = include_str!("../../../deploy/Dockerfile.template");
 
@@ -47,7 +47,7 @@ fn openapi(e: &Entry) -> String {
 /// Writes or checks every generated file.
 pub fn run(args: &Args) -> ExitCode {
     let mut drift = Vec::new();
-    for e in SERVICES {
+    for e in SERVICES.iter().chain(BUILDING) {
         let dir = args.root.join("services").join(e.name);
         let files = [
             ("Dockerfile", dockerfile(e)),

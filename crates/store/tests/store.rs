@@ -229,6 +229,51 @@ async fn a_failed_attempt_waits_for_its_backoff() {
 }
 
 #[tokio::test]
+async fn a_deferred_job_waits_keeps_its_attempts_and_survives_the_worker_completion() {
+    let t = test_db().await;
+    let retry = quick_retry(2);
+    push(&t.db, "q", 1, &retry).await;
+    let until = chrono::Utc::now() + chrono::Duration::milliseconds(400);
+    let deferred = Arc::new(AtomicU32::new(0));
+    let d = deferred.clone();
+    let db = t.db.clone();
+    // The handler defers and returns Ok: the worker's completion must not delete the job.
+    let handler = jobs::handler(move |job| {
+        let (d, db) = (d.clone(), db.clone());
+        async move {
+            assert!(jobs::defer(&db, &job, until).await?);
+            d.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    let cfg = WorkerConfig::new("q", retry);
+    assert_eq!(jobs::work_once(&t.db, &cfg, &handler).await.unwrap(), 1);
+    assert_eq!(deferred.load(Ordering::SeqCst), 1);
+    let s = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!((s.pending, s.running, s.dead), (1, 0, 0), "not deleted");
+    assert!(
+        jobs::claim(&t.db, "q", 10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not claimable before `until`"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let job = jobs::claim(&t.db, "q", 10, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(job.attempts, 1, "the deferral spent no attempt");
+    // A stale holder cannot defer a job it lost.
+    let mut stale = job.clone();
+    stale.lease_token = "stale".to_owned();
+    assert!(!jobs::defer(&t.db, &stale, until).await.unwrap());
+    let mut tx = t.db.begin().await.unwrap();
+    jobs::complete(&mut tx, &job).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_complete() {
     let t = test_db().await;
     let retry = quick_retry(5);

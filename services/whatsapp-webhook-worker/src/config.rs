@@ -30,6 +30,14 @@ pub struct Config {
     pub retry_schedule: Vec<Duration>,
     /// `..._CONCURRENCY`: processing jobs claimed at once (1 keeps each contact's order).
     pub concurrency: usize,
+    /// `..._JOB_LEASE_MS`: how long a claimed job is protected; a job whose worker died is taken
+    /// over after it.
+    pub job_lease: Duration,
+    /// `..._SENDER_RATE_PER_MINUTE`: inbound messages a minute per sender (contact, per tenant)
+    /// before processing defers the rest; 0 disables. In memory, per replica.
+    pub sender_rate_per_minute: u32,
+    /// `..._SENDER_BURST`: messages a sender may send at once before the rate applies.
+    pub sender_burst: u32,
     /// `..._PROCESSING`: whether this replica runs the processing worker.
     pub processing: bool,
     /// `..._QUEUE_MAX_AGE_SECS`: a due job older than this makes `/ready` report the queue degraded.
@@ -138,6 +146,21 @@ impl Config {
             concurrency > 0,
             "WHATSAPP_WEBHOOK_WORKER_CONCURRENCY must be positive",
         );
+        let job_lease = env.millis(
+            "WHATSAPP_WEBHOOK_WORKER_JOB_LEASE_MS",
+            Duration::from_secs(60),
+            "milliseconds a claimed job is protected before another worker may take it over (default 60000)",
+        );
+        let sender_rate_per_minute = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_SENDER_RATE_PER_MINUTE",
+            30,
+            "inbound messages a minute per sender before processing defers the rest; 0 = no limit (default 30)",
+        );
+        let sender_burst = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_SENDER_BURST",
+            10,
+            "inbound messages a sender may send at once before the per-minute rate applies (default 10)",
+        );
         let processing = env.flag(
             "WHATSAPP_WEBHOOK_WORKER_PROCESSING",
             true,
@@ -167,6 +190,9 @@ impl Config {
             opt_out_keywords,
             retry_schedule,
             concurrency,
+            job_lease,
+            sender_rate_per_minute,
+            sender_burst,
             processing,
             queue_max_age_s,
             graph_url,

@@ -1,6 +1,7 @@
 //! Processing: one job per new message, off the request path. The job reads the stored
 //! message, decides its route, updates the contact's state, writes the event to the outbox and
-//! completes itself, all in one transaction: effects are exactly-once.
+//! completes itself, all in one transaction: effects are exactly-once. A message over its
+//! sender's limit ([`crate::throttle`]) is deferred instead: `store::jobs::defer`, then `Ok`.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use crate::domain::{self, Decision};
 use crate::metrics;
 use crate::state::{AppState, QUEUE};
 use crate::store::{contacts, messages};
+use crate::throttle::Verdict;
 
 /// The payload of a processing job: a reference to the stored message, never its content.
 #[derive(Debug, Serialize, Deserialize)]
@@ -35,6 +37,7 @@ pub(crate) enum ProcessError {
 pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
     let mut cfg = WorkerConfig::new(QUEUE, (*s.retry).clone());
     cfg.concurrency = s.config.concurrency;
+    cfg.lease = s.config.job_lease;
     cfg
 }
 
@@ -67,6 +70,20 @@ async fn process(s: &AppState, job: Job) -> Result<(), JobError> {
         .tenant(m.phone_number_id.as_deref(), &s.default_tenant)
         .ok_or_else(|| ProcessError::UnmappedNumber(m.phone_number_id.clone()))?
         .to_owned();
+    let masked = platform::pii::mask_phone(&m.contact_id);
+    if let Verdict::Defer { until, ordered } = s.throttle.check(&tenant, &m.contact_id, &m.wamid) {
+        // Read-only so far: end the transaction before the deferral writes.
+        drop(tx);
+        let reason = if ordered { "ordering" } else { "rate_limited" };
+        if jobs::defer(&s.db, &job, until).await? {
+            metrics::deferred(reason);
+            tracing::info!(wamid = %m.wamid, contact = %masked, until = %until, reason,
+                "message deferred by the per-sender limit");
+        } else {
+            tracing::warn!(wamid = %m.wamid, "job lease lost before its deferral");
+        }
+        return Ok(());
+    }
     let message: serde_json::Value = serde_json::from_str(&m.message)?;
     let parsed: whatsapp::webhook::Message = serde_json::from_value(message.clone())?;
     let text = parsed.kind.routing_text().map(str::to_owned);
@@ -78,7 +95,6 @@ async fn process(s: &AppState, job: Job) -> Result<(), JobError> {
         id: m.contact_id.clone(),
         profile_name: m.profile_name.clone(),
     };
-    let masked = platform::pii::mask_phone(&m.contact_id);
     let destination = match domain::decide(text.as_deref(), active, &s.config.opt_out_keywords) {
         Decision::OptOut(keyword) => {
             contacts::opt_out(&mut tx, &tenant, &m.contact_id, now).await?;

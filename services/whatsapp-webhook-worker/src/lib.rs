@@ -21,6 +21,7 @@ mod outbound;
 mod send;
 mod state;
 mod store;
+mod throttle;
 
 use std::sync::Arc;
 
@@ -87,6 +88,10 @@ impl Service for WhatsappWebhookWorker {
             client: client.clone(),
             db: db.clone(),
             retry: Arc::new(Retry::Schedule(config.retry_schedule.clone())),
+            throttle: Arc::new(throttle::Throttle::new(
+                config.sender_rate_per_minute,
+                config.sender_burst,
+            )),
             config: Arc::new(config),
             default_tenant: Arc::from(ctx.common.default_tenant_id.as_str()),
         };

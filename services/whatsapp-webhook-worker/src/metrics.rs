@@ -28,6 +28,13 @@ pub(crate) fn processed(destination: &'static str) {
         .increment(1);
 }
 
+/// A message was deferred by the per-sender limit (`reason`: `rate_limited`, or `ordering`:
+/// behind an earlier deferred message of the same contact).
+pub(crate) fn deferred(reason: &'static str) {
+    metrics::counter!("whatsapp_inbound_deferred_total", "service" => SERVICE, "reason" => reason)
+        .increment(1);
+}
+
 /// An outbound message was stored (`state`: `sent` or `failed`).
 pub(crate) fn outbound(kind: &str, state: &str) {
     metrics::counter!("whatsapp_outbound_messages_total", "service" => SERVICE,

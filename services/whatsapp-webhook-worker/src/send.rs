@@ -37,6 +37,7 @@ pub(crate) fn state_name(k: &StatusKind) -> String {
 pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
     let mut cfg = WorkerConfig::new(OUTBOUND_QUEUE, (*s.retry).clone());
     cfg.concurrency = s.config.concurrency;
+    cfg.lease = s.config.job_lease;
     cfg
 }
 

@@ -20,6 +20,8 @@ pub(crate) struct AppState {
     pub(crate) config: Arc<Config>,
     pub(crate) default_tenant: Arc<str>,
     pub(crate) retry: Arc<Retry>,
+    /// The per-sender inbound limit (in memory, per replica).
+    pub(crate) throttle: Arc<crate::throttle::Throttle>,
     /// The Graph API client; `None` when no access token is configured (sending disabled).
     pub(crate) client: Option<whatsapp::Client>,
 }

@@ -215,6 +215,30 @@ pub async fn complete(tx: &mut Tx, job: &Job) -> Result<(), Error> {
     }
 }
 
+/// Puts a claimed `job` back to `pending` until `until` without spending an attempt (the one its
+/// claim counted is given back); for a handler that must wait, e.g. a rate limit. Clears the lease
+/// token, so the worker's own completion after the handler returns `Ok` leaves the job alone.
+/// False when the lease was lost (another worker holds the job).
+pub async fn defer(db: &Db, job: &Job, until: DateTime<Utc>) -> Result<bool, Error> {
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "UPDATE kit_jobs SET status = 'pending', run_at = $1,
+                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                lease_token = NULL, locked_until = NULL, updated_at = $2
+         WHERE id = $3 AND lease_token = $4"
+    )
+    .bind(until)
+    .bind(now)
+    .bind(&job.id)
+    .bind(&job.lease_token)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
 /// What became of a failed job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failed {

@@ -14,6 +14,9 @@ pub type JobError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Handles one job. To make its effect exactly-once, it calls [`super::complete`] in the
 /// effect's transaction; a handler that returns `Ok` without doing so is completed by the worker.
+/// To run the job later without spending an attempt, the handler calls [`super::defer`] and
+/// returns `Ok`: the defer clears the lease token, so the worker's completion finds nothing to
+/// delete and the job stays pending until its new `run_at`.
 pub type Handler = Arc<dyn Fn(Job) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
 
 /// Wraps an async closure as a [`Handler`].
@@ -53,7 +56,8 @@ impl WorkerConfig {
     }
 }
 
-/// Deletes the job if the handler did not; a lease lost here means another worker holds it.
+/// Deletes the job if the handler did not; a lease lost here means another worker holds it, or the
+/// handler deferred the job (its lease token is cleared), so nothing is deleted.
 async fn complete_if_present(db: &Db, job: &Job) -> Result<(), Error> {
     let mut tx: Tx = db.begin().await?;
     on!(tx.exec(), |c| sqlx::query(

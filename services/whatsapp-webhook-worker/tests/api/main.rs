@@ -9,4 +9,5 @@ mod outbound;
 mod routing;
 mod send_queue;
 mod takeover;
+mod throttle;
 mod webhook;
