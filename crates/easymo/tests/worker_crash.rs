@@ -37,7 +37,6 @@ fn start(data: &Path, port: u16) -> Child {
         .env("RUST_LOG", "warn")
         .env("RATE_LIMIT_PER_MINUTE", "100000000")
         .env("RATE_LIMIT_BURST", "1000000")
-        .env("HTTP_BODY_LIMIT_BYTES", "3145728")
         .env("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN", "verify")
         .env("WHATSAPP_WEBHOOK_WORKER_APP_SECRET", SECRET)
         // A job claimed by the killed process is taken over quickly.

@@ -242,7 +242,9 @@ pub struct CommonConfig {
     pub default_tenant_id: String,
     /// `CORS_ALLOWED_ORIGINS`: exact origins allowed to call from a browser; empty = none.
     pub cors_origins: Vec<String>,
-    /// `HTTP_BODY_LIMIT_BYTES`: larger request bodies get 413.
+    /// `<SERVICE>_HTTP_BODY_LIMIT_BYTES` (or plain `HTTP_BODY_LIMIT_BYTES` when the process
+    /// runs one service): larger request bodies get 413. The default is the service's own
+    /// [`crate::Service::BODY_LIMIT_BYTES`].
     pub body_limit: usize,
     /// `HTTP_REQUEST_TIMEOUT_MS`: a request still running then gets 503.
     pub request_timeout: Duration,
@@ -260,6 +262,9 @@ pub struct CommonConfig {
     pub log_format: LogFormat,
 }
 
+/// The request body limit of a service that declares none: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
 /// Development key used only when `SERVICE_JWT_KEYS` is unset outside production, so that
 /// `easymo up` works on a fresh clone. `APP_ENV=production` refuses to start without real keys.
 pub const DEV_JWT_KEY: &str = "easymo-dev-only-key-change-me-0123456789";
@@ -268,7 +273,31 @@ impl CommonConfig {
     /// Reads the shared settings for `service`. `single` is true when the process runs one
     /// service (then plain `PORT` applies); under `easymo up` only `<SERVICE>_PORT` does.
     pub fn load(env: &mut Env, service: &'static str, default_port: u16, single: bool) -> Self {
+        Self::load_with(env, service, default_port, single, DEFAULT_BODY_LIMIT)
+    }
+
+    /// [`CommonConfig::load`] for a service whose largest legitimate request body is
+    /// `body_limit` by default (a provider's webhook, an image upload).
+    pub fn load_with(
+        env: &mut Env,
+        service: &'static str,
+        default_port: u16,
+        single: bool,
+        body_limit: usize,
+    ) -> Self {
         let prefix = env_prefix(service);
+        // Per service like the port: under `easymo up` one global value would either refuse a
+        // provider's large webhooks or open every other service to large bodies.
+        let body_key = format!("{prefix}_HTTP_BODY_LIMIT_BYTES");
+        let body_doc = format!("largest request body in bytes (default {body_limit})");
+        let body_limit = env
+            .optional::<usize>(&body_key, &body_doc)
+            .or_else(|| {
+                single
+                    .then(|| env.optional::<usize>("HTTP_BODY_LIMIT_BYTES", &body_doc))
+                    .flatten()
+            })
+            .unwrap_or(body_limit);
         let port_key = format!("{prefix}_PORT");
         let port_doc = format!("a TCP port to listen on (default {default_port})");
         let port = env
@@ -381,11 +410,7 @@ impl CommonConfig {
                 "CORS_ALLOWED_ORIGINS",
                 "browser origins allowed to call, comma separated (default none)",
             ),
-            body_limit: env.or(
-                "HTTP_BODY_LIMIT_BYTES",
-                1 << 20,
-                "largest request body in bytes (default 1048576)",
-            ),
+            body_limit,
             request_timeout: env.millis(
                 "HTTP_REQUEST_TIMEOUT_MS",
                 Duration::from_secs(15),
@@ -461,6 +486,27 @@ mod tests {
         assert_eq!(
             CommonConfig::load(&mut env, "profile", 4001, false).port,
             4001
+        );
+    }
+
+    #[test]
+    fn body_limit_defaults_per_service_and_is_overridden_like_the_port() {
+        let mut env = Env::from_map([("HTTP_BODY_LIMIT_BYTES", "2048")]);
+        let single = CommonConfig::load_with(&mut env, "vendor", 4600, true, 5 << 20);
+        assert_eq!(single.body_limit, 2048);
+        let shared = CommonConfig::load_with(&mut env, "vendor", 4600, false, 5 << 20);
+        assert_eq!(
+            shared.body_limit,
+            5 << 20,
+            "under `up` only VENDOR_… applies"
+        );
+        let mut env = Env::from_map([("VENDOR_HTTP_BODY_LIMIT_BYTES", "4096")]);
+        let own = CommonConfig::load_with(&mut env, "vendor", 4600, false, 5 << 20);
+        assert_eq!(own.body_limit, 4096);
+        let mut env = Env::from_map(std::iter::empty::<(String, String)>());
+        assert_eq!(
+            CommonConfig::load(&mut env, "profile", 4001, true).body_limit,
+            DEFAULT_BODY_LIMIT
         );
     }
 

@@ -23,6 +23,8 @@ pub trait Service: Send + Sync + 'static {
     const NAME: &'static str;
     /// Port in ARCHITECTURE's table.
     const DEFAULT_PORT: u16;
+    /// The default largest request body (`<SERVICE>_HTTP_BODY_LIMIT_BYTES` overrides it).
+    const BODY_LIMIT_BYTES: usize = crate::config::DEFAULT_BODY_LIMIT;
     /// The service's own settings (beyond [`CommonConfig`]).
     type Config: Clone + Send + Sync + std::fmt::Debug + 'static;
 
@@ -113,7 +115,13 @@ pub struct Loaded<S: Service> {
 /// Every variable `S` reads, with what each expects (for `.env.example`).
 pub fn variables<S: Service>() -> Vec<(String, String)> {
     let mut env = Env::from_map(std::iter::empty::<(String, String)>());
-    let _ = CommonConfig::load(&mut env, S::NAME, S::DEFAULT_PORT, true);
+    let _ = CommonConfig::load_with(
+        &mut env,
+        S::NAME,
+        S::DEFAULT_PORT,
+        true,
+        S::BODY_LIMIT_BYTES,
+    );
     let _ = S::config(&mut env);
     env.consulted().to_vec()
 }
@@ -121,7 +129,13 @@ pub fn variables<S: Service>() -> Vec<(String, String)> {
 /// Reads and validates every setting of `S`; all problems at once.
 pub fn load<S: Service>(env: &Env, single: bool) -> Result<Loaded<S>, ConfigError> {
     let mut env = env.clone();
-    let common = CommonConfig::load(&mut env, S::NAME, S::DEFAULT_PORT, single);
+    let common = CommonConfig::load_with(
+        &mut env,
+        S::NAME,
+        S::DEFAULT_PORT,
+        single,
+        S::BODY_LIMIT_BYTES,
+    );
     let config = S::config(&mut env);
     env.finish(Loaded { common, config })
 }

@@ -66,11 +66,15 @@ macro_rules! on {
 }
 
 /// Runs one multi-row `INSERT` of `$items` on `$exec`, compiled once per backend:
-/// `insert_many!(tx.exec(), "INSERT INTO t (a, b) ", rows, |b, r| { b.push_bind(&r.a); b.push_bind(r.b); })`.
-/// Nothing is sent for an empty list.
+/// `insert_many!(tx.exec(), "INSERT INTO t (a, b) ", rows, |b, r| { b.push_bind(&r.a); b.push_bind(r.b); })`,
+/// optionally followed by a clause such as `" ON CONFLICT DO NOTHING"`. Nothing is sent for an
+/// empty list.
 #[macro_export]
 macro_rules! insert_many {
-    ($exec:expr, $sql:expr, $items:expr, |$b:ident, $it:ident| $body:block) => {{
+    ($exec:expr, $sql:expr, $items:expr, |$b:ident, $it:ident| $body:block) => {
+        $crate::insert_many!($exec, $sql, $items, |$b, $it| $body, "")
+    };
+    ($exec:expr, $sql:expr, $items:expr, |$b:ident, $it:ident| $body:block, $suffix:expr) => {{
         let items = $items;
         if items.is_empty() {
             Ok::<u64, ::sqlx::Error>(0)
@@ -79,11 +83,13 @@ macro_rules! insert_many {
                 $crate::Exec::Sqlite(c) => {
                     let mut qb = ::sqlx::QueryBuilder::<::sqlx::Sqlite>::new($sql);
                     qb.push_values(items.iter(), |mut $b, $it| $body);
+                    qb.push($suffix);
                     qb.build().execute(c).await.map(|r| r.rows_affected())
                 }
                 $crate::Exec::Postgres(c) => {
                     let mut qb = ::sqlx::QueryBuilder::<::sqlx::Postgres>::new($sql);
                     qb.push_values(items.iter(), |mut $b, $it| $body);
+                    qb.push($suffix);
                     qb.build().execute(c).await.map(|r| r.rows_affected())
                 }
             }

@@ -334,6 +334,34 @@ async fn dedupe_keys_allow_one_live_job() {
 }
 
 #[tokio::test]
+async fn many_jobs_queue_in_one_statement_and_keep_dedupe_keys() {
+    let t = test_db().await;
+    let retry = quick_retry(2);
+    let keys: Vec<String> = (0..1500).map(|i| format!("m-{}", i % 1200)).collect();
+    let batch: Vec<NewJob<'_>> = keys
+        .iter()
+        .map(|k| {
+            let mut job = NewJob::new("many", &serde_json::json!({ "k": k }), &retry).unwrap();
+            job.dedupe_key = Some(k);
+            job
+        })
+        .collect();
+    let mut tx = t.db.begin().await.unwrap();
+    let mut live = NewJob::new("many", &serde_json::json!({}), &retry).unwrap();
+    live.dedupe_key = Some("m-7");
+    assert!(jobs::enqueue(&mut tx, &live).await.unwrap().is_some());
+    // 1,200 distinct keys across two statements, one of them already live.
+    assert_eq!(jobs::enqueue_many(&mut tx, &batch).await.unwrap(), 1199);
+    assert_eq!(jobs::enqueue_many(&mut tx, &[]).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    let claimed = jobs::claim(&t.db, "many", 5000, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1200);
+    assert!(claimed.iter().all(|j| j.max_attempts == 2));
+}
+
+#[tokio::test]
 async fn the_backend_speaks_the_shared_sql_subset() {
     let t = test_db().await;
     let mut conn = t.db.conn().await.unwrap();

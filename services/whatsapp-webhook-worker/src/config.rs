@@ -11,13 +11,18 @@ use whatsapp::AppSecret;
 /// after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; then the job is dead.
 pub const DEFAULT_RETRY_SCHEDULE: &str = "5s,5m,30m,2h,5h,10h,10h";
 
+/// The retry delays of a send: short, since a reply delivered hours late is worse than one
+/// reported failed, and Meta's throughput errors (130429, 131056) clear within seconds.
+pub const DEFAULT_SEND_RETRY_SCHEDULE: &str = "1s,5s,30s,2m,10m";
+
 /// Settings read from `WHATSAPP_WEBHOOK_WORKER_*` variables.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `..._VERIFY_TOKEN`: the token Meta echoes in the `GET /webhook` handshake.
+    /// `..._VERIFY_TOKEN`: the token Meta echoes in the `GET /webhook` handshake (empty when
+    /// unset: every handshake is refused).
     pub verify_token: SecretString,
     /// `..._APP_SECRET`: the Meta app secret that signs each delivery (`X-Hub-Signature-256`).
-    /// Always `Some` once the config validated; `None` would refuse every delivery.
+    /// `None` only outside production: deliveries then get 503 `webhook_disabled`.
     pub app_secret: Option<AppSecret>,
     /// `..._TENANTS`: `phone_number_id=tenant` pairs; other numbers use the default tenant.
     pub tenants: BTreeMap<String, String>,
@@ -28,6 +33,8 @@ pub struct Config {
     pub opt_out_keywords: Vec<String>,
     /// `..._RETRY_SCHEDULE`: delays before each retry of a failed processing job.
     pub retry_schedule: Vec<Duration>,
+    /// `..._SEND_RETRY_SCHEDULE`: delays before each retry of a send Meta refused as retryable.
+    pub send_retry_schedule: Vec<Duration>,
     /// `..._CONCURRENCY`: processing jobs claimed at once (1 keeps each contact's order).
     pub concurrency: usize,
     /// `..._JOB_LEASE_MS`: how long a claimed job is protected; a job whose worker died is taken
@@ -42,6 +49,10 @@ pub struct Config {
     pub processing: bool,
     /// `..._QUEUE_MAX_AGE_SECS`: a due job older than this makes `/ready` report the queue degraded.
     pub queue_max_age_s: i64,
+    /// `..._INGEST_BATCH_MAX`: deliveries stored per commit at most.
+    pub ingest_batch_max: usize,
+    /// `..._INGEST_BATCH_WAIT_US`: longest a delivery waits for others to share its commit.
+    pub ingest_batch_wait: Duration,
     /// `..._GRAPH_URL`: the Graph API base URL (a fake one in tests).
     pub graph_url: String,
     /// `..._ACCESS_TOKEN`: the system-user token that sends; `None` disables sending.
@@ -64,27 +75,48 @@ pub(crate) fn parse_duration(raw: &str) -> Option<Duration> {
     Some(Duration::from_secs(secs))
 }
 
+/// A comma-separated list of delays from `key`, `default` when unset; each malformed entry is a
+/// start-up problem.
+fn schedule(env: &mut Env, key: &str, default: &str, doc: &str) -> Vec<Duration> {
+    let mut raw = env.list(key, doc);
+    if raw.is_empty() {
+        raw = default.split(',').map(str::to_owned).collect();
+    }
+    let parsed: Option<Vec<Duration>> = raw.iter().map(|d| parse_duration(d)).collect();
+    env.check(
+        parsed.is_some(),
+        format!("{key} is malformed: expected delays such as 500ms,5s,5m,2h"),
+    );
+    parsed.unwrap_or_default()
+}
+
 impl Config {
     pub(crate) fn from_env(env: &mut Env) -> Self {
+        // Required in production; in development (`easymo up` on a fresh clone) an unset secret
+        // disables ingestion instead, and `/ready` says so.
+        let production = env
+            .raw("APP_ENV")
+            .is_some_and(|v| v.eq_ignore_ascii_case("production"));
         let verify_token = env
             .secret(
                 "WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN",
-                "the verify token configured in the Meta app's webhook settings (required)",
+                "the verify token configured in the Meta app's webhook settings (required in production)",
             )
-            .unwrap_or_else(|| SecretString::from(String::new()));
+            .filter(|t| !t.expose_secret().is_empty());
         env.check(
-            env.raw("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN").is_some(),
-            "WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN is required (the webhook handshake token)",
+            verify_token.is_some() || !production,
+            "WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN is required when APP_ENV=production (the webhook handshake token)",
         );
+        let verify_token = verify_token.unwrap_or_else(|| SecretString::from(String::new()));
         let app_secret = env
             .secret(
                 "WHATSAPP_WEBHOOK_WORKER_APP_SECRET",
-                "the Meta app secret that signs webhook deliveries (required)",
+                "the Meta app secret that signs webhook deliveries (required in production)",
             )
             .and_then(|s| AppSecret::new(&s));
         env.check(
-            app_secret.is_some(),
-            "WHATSAPP_WEBHOOK_WORKER_APP_SECRET is required (the Meta app secret)",
+            app_secret.is_some() || !production,
+            "WHATSAPP_WEBHOOK_WORKER_APP_SECRET is required when APP_ENV=production (the Meta app secret)",
         );
         let mut tenants = BTreeMap::new();
         for pair in env.list(
@@ -117,26 +149,18 @@ impl Config {
         if opt_out_keywords.is_empty() {
             opt_out_keywords.push("stop".to_owned());
         }
-        let mut retry_schedule = Vec::new();
-        let mut raw_schedule = env.list(
+        let retry_schedule = schedule(
+            env,
             "WHATSAPP_WEBHOOK_WORKER_RETRY_SCHEDULE",
-            "delays before each retry, e.g. 5s,5m,30m,2h,5h,10h,10h (the default; then dead)",
+            DEFAULT_RETRY_SCHEDULE,
+            "delays before each retry of a processing job (default 5s,5m,30m,2h,5h,10h,10h; then dead)",
         );
-        if raw_schedule.is_empty() {
-            raw_schedule = DEFAULT_RETRY_SCHEDULE
-                .split(',')
-                .map(str::to_owned)
-                .collect();
-        }
-        for d in &raw_schedule {
-            match parse_duration(d) {
-                Some(d) => retry_schedule.push(d),
-                None => env.check(
-                    false,
-                    "WHATSAPP_WEBHOOK_WORKER_RETRY_SCHEDULE is malformed: expected delays such as 500ms,5s,5m,2h",
-                ),
-            }
-        }
+        let send_retry_schedule = schedule(
+            env,
+            "WHATSAPP_WEBHOOK_WORKER_SEND_RETRY_SCHEDULE",
+            DEFAULT_SEND_RETRY_SCHEDULE,
+            "delays before each retry of a send Meta refused as retryable (default 1s,5s,30s,2m,10m; then failed)",
+        );
         let concurrency: usize = env.or(
             "WHATSAPP_WEBHOOK_WORKER_CONCURRENCY",
             1,
@@ -171,6 +195,20 @@ impl Config {
             300,
             "seconds a due job may wait before /ready reports the queue degraded (default 300)",
         );
+        let ingest_batch_max: usize = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_INGEST_BATCH_MAX",
+            256,
+            "webhook deliveries stored per commit at most (default 256)",
+        );
+        env.check(
+            ingest_batch_max > 0,
+            "WHATSAPP_WEBHOOK_WORKER_INGEST_BATCH_MAX must be positive",
+        );
+        let ingest_batch_wait_us: u64 = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_INGEST_BATCH_WAIT_US",
+            1000,
+            "microseconds a delivery waits for others to share its commit (default 1000)",
+        );
         let graph_url = env.or(
             "WHATSAPP_WEBHOOK_WORKER_GRAPH_URL",
             whatsapp::client::GRAPH_URL.to_owned(),
@@ -189,12 +227,15 @@ impl Config {
             require_tenant_mapping,
             opt_out_keywords,
             retry_schedule,
+            send_retry_schedule,
             concurrency,
             job_lease,
             sender_rate_per_minute,
             sender_burst,
             processing,
             queue_max_age_s,
+            ingest_batch_max,
+            ingest_batch_wait: Duration::from_micros(ingest_batch_wait_us),
             graph_url,
             access_token,
         }
@@ -250,6 +291,39 @@ mod tests {
         assert_eq!(retry.max_attempts(), 8);
         assert_eq!(retry.delay_after(1), Duration::from_secs(5));
         assert_eq!(retry.delay_after(7), Duration::from_secs(36_000));
+        let sends = store::jobs::Retry::Schedule(c.send_retry_schedule);
+        assert_eq!(sends.max_attempts(), 6);
+        assert_eq!(sends.delay_after(5), Duration::from_secs(600));
+    }
+
+    #[test]
+    fn the_meta_secrets_are_required_in_production_only() {
+        let mut env = Env::from_map([("APP_ENV", "production")]);
+        let _ = Config::from_env(&mut env);
+        let problems = env.problems().join("\n");
+        assert!(problems.contains("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN is required"));
+        assert!(problems.contains("WHATSAPP_WEBHOOK_WORKER_APP_SECRET is required"));
+        let mut env = Env::from_map(std::iter::empty::<(String, String)>());
+        let c = Config::from_env(&mut env);
+        assert!(env.problems().is_empty(), "{:?}", env.problems());
+        assert!(c.app_secret.is_none());
+    }
+
+    #[test]
+    fn a_malformed_schedule_is_a_start_up_problem() {
+        let mut env = Env::from_map([
+            ("WHATSAPP_WEBHOOK_WORKER_VERIFY_TOKEN", "t"),
+            ("WHATSAPP_WEBHOOK_WORKER_APP_SECRET", "s"),
+            ("WHATSAPP_WEBHOOK_WORKER_SEND_RETRY_SCHEDULE", "1s,soon"),
+        ]);
+        let _ = Config::from_env(&mut env);
+        assert!(
+            env.problems()
+                .iter()
+                .any(|p| p.contains("WHATSAPP_WEBHOOK_WORKER_SEND_RETRY_SCHEDULE is malformed")),
+            "{:?}",
+            env.problems()
+        );
     }
 
     #[test]
@@ -270,7 +344,10 @@ mod tests {
 
     #[test]
     fn missing_secrets_and_bad_pairs_are_all_reported() {
-        let mut env = Env::from_map([("WHATSAPP_WEBHOOK_WORKER_TENANTS", "a=b,broken")]);
+        let mut env = Env::from_map([
+            ("APP_ENV", "production"),
+            ("WHATSAPP_WEBHOOK_WORKER_TENANTS", "a=b,broken"),
+        ]);
         let _ = Config::from_env(&mut env);
         assert_eq!(env.problems().len(), 3, "{:?}", env.problems());
     }

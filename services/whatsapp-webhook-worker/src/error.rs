@@ -13,6 +13,10 @@ pub enum Error {
     /// The delivery's `X-Hub-Signature-256` is missing, malformed or wrong.
     #[error("invalid webhook signature: {0}")]
     InvalidSignature(#[source] whatsapp::SignatureError),
+    /// No app secret is configured, so no delivery can be verified (development only: production
+    /// refuses to start without it).
+    #[error("webhook ingestion is disabled: WHATSAPP_WEBHOOK_WORKER_APP_SECRET is not set")]
+    WebhookDisabled,
     /// A signed delivery that is not a WhatsApp notification.
     #[error("the body is not a WhatsApp webhook notification")]
     Malformed,
@@ -76,7 +80,7 @@ impl ApiError for Error {
             Self::VerifyTokenMismatch | Self::TenantForbidden => StatusCode::FORBIDDEN,
             Self::InvalidSignature(_) => StatusCode::UNAUTHORIZED,
             Self::Malformed => StatusCode::BAD_REQUEST,
-            Self::SendingDisabled => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SendingDisabled | Self::WebhookDisabled => StatusCode::SERVICE_UNAVAILABLE,
             Self::ContactOptedOut
             | Self::OutsideServiceWindow
             | Self::InvalidMessage { .. }
@@ -96,6 +100,7 @@ impl ApiError for Error {
             Self::Malformed => "whatsapp-webhook-worker.malformed_notification",
             Self::TenantForbidden => "whatsapp-webhook-worker.tenant_forbidden",
             Self::SendingDisabled => "whatsapp-webhook-worker.sending_disabled",
+            Self::WebhookDisabled => "whatsapp-webhook-worker.webhook_disabled",
             Self::ContactOptedOut => "whatsapp-webhook-worker.contact_opted_out",
             Self::OutsideServiceWindow => "whatsapp-webhook-worker.outside_service_window",
             Self::InvalidMessage { .. } => "whatsapp-webhook-worker.invalid_message",

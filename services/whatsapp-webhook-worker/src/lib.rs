@@ -15,6 +15,7 @@ mod config;
 mod domain;
 mod error;
 mod http;
+mod ingest;
 mod jobs;
 mod metrics;
 mod outbound;
@@ -26,6 +27,7 @@ mod throttle;
 use std::sync::Arc;
 
 use ::store::Db;
+use ::store::group::{GroupCommit, GroupConfig};
 use ::store::jobs::Retry;
 use platform::{Built, Check, Ctx, Env, Service};
 
@@ -49,6 +51,8 @@ static MIGRATIONS: ::store::Migrations = ::store::migrations!();
 impl Service for WhatsappWebhookWorker {
     const NAME: &'static str = NAME;
     const DEFAULT_PORT: u16 = 4910;
+    /// Meta's largest delivery (3 MiB).
+    const BODY_LIMIT_BYTES: usize = whatsapp::MAX_WEBHOOK_BYTES;
     type Config = Config;
 
     fn config(env: &mut Env) -> Config {
@@ -71,7 +75,7 @@ impl Service for WhatsappWebhookWorker {
             tracing::warn!(
                 body_limit = ctx.common.body_limit,
                 webhook_max = whatsapp::MAX_WEBHOOK_BYTES,
-                "HTTP_BODY_LIMIT_BYTES is below Meta's largest delivery; set it to 3145728"
+                "the body limit is below Meta's largest delivery: large webhooks will get 413"
             );
         }
         let db = Db::connect(&ctx.common).await?;
@@ -84,10 +88,21 @@ impl Service for WhatsappWebhookWorker {
             }
             None => None,
         };
+        let ingest = GroupCommit::spawn(
+            db.clone(),
+            GroupConfig {
+                max_batch: config.ingest_batch_max,
+                max_wait: config.ingest_batch_wait,
+                ..GroupConfig::default()
+            },
+            "whatsapp-ingest",
+        );
         let state = state::AppState {
             client: client.clone(),
             db: db.clone(),
+            ingest,
             retry: Arc::new(Retry::Schedule(config.retry_schedule.clone())),
+            send_retry: Arc::new(Retry::Schedule(config.send_retry_schedule.clone())),
             throttle: Arc::new(throttle::Throttle::new(
                 config.sender_rate_per_minute,
                 config.sender_burst,
@@ -100,7 +115,21 @@ impl Service for WhatsappWebhookWorker {
         let mut built = Built::new(http::router(state.clone()));
         built.public = http::public(state.clone());
         built.checks.push(db.check());
-        built.checks.push(queue_check(state));
+        built.checks.push(queue_check(state.clone()));
+        if state.config.app_secret.is_none() {
+            tracing::warn!(
+                "WHATSAPP_WEBHOOK_WORKER_APP_SECRET is not set: webhook deliveries get 503 (development only)"
+            );
+            built.checks.push(
+                Check::new("webhook_ingest", || async {
+                    Err(
+                        "WHATSAPP_WEBHOOK_WORKER_APP_SECRET is not set: ingestion is disabled"
+                            .to_owned(),
+                    )
+                })
+                .optional(),
+            );
+        }
         built.checks.push(match client {
             Some(c) => c.check(),
             None => Check::new("whatsapp_sending", || async {

@@ -33,9 +33,9 @@ pub(crate) fn state_name(k: &StatusKind) -> String {
     }
 }
 
-/// How the send queue is worked (the processing queue's retry schedule).
+/// How the send queue is worked (its own, shorter retry schedule).
 pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
-    let mut cfg = WorkerConfig::new(OUTBOUND_QUEUE, (*s.retry).clone());
+    let mut cfg = WorkerConfig::new(OUTBOUND_QUEUE, (*s.send_retry).clone());
     cfg.concurrency = s.config.concurrency;
     cfg.lease = s.config.job_lease;
     cfg

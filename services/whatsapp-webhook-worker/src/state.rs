@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use store::Db;
+use store::group::GroupCommit;
 use store::jobs::Retry;
 
 use crate::Config;
@@ -17,9 +18,14 @@ pub(crate) const OUTBOUND_QUEUE: &str = "whatsapp.outbound";
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) db: Db,
+    /// The group-commit writer deliveries are stored through.
+    pub(crate) ingest: GroupCommit<crate::ingest::Delivery>,
     pub(crate) config: Arc<Config>,
     pub(crate) default_tenant: Arc<str>,
+    /// The processing queue's retry schedule.
     pub(crate) retry: Arc<Retry>,
+    /// The send queue's (shorter) retry schedule.
+    pub(crate) send_retry: Arc<Retry>,
     /// The per-sender inbound limit (in memory, per replica).
     pub(crate) throttle: Arc<crate::throttle::Throttle>,
     /// The Graph API client; `None` when no access token is configured (sending disabled).

@@ -130,7 +130,7 @@ pub(super) async fn send(
         };
         rows::insert(tx, &row).await?;
         let job = SendJob { id: row.id.clone() };
-        let mut new = NewJob::new(OUTBOUND_QUEUE, &job, &s.retry)?;
+        let mut new = NewJob::new(OUTBOUND_QUEUE, &job, &s.send_retry)?;
         new.dedupe_key = Some(&row.id);
         jobs::enqueue(tx, &new).await?;
         tracing::info!(id = %row.id, to = %to.masked(), kind = %row.kind, "outbound message queued");

@@ -2,6 +2,7 @@
 //! routes that authenticate with the verify token and the app secret's signature.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -10,15 +11,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::Utc;
-use store::jobs::{self, NewJob};
-use whatsapp::{MAX_WEBHOOK_BYTES, Notification, SIGNATURE_HEADER, SignatureError};
+use whatsapp::{MAX_WEBHOOK_BYTES, Notification, SIGNATURE_HEADER};
 
 use crate::Error;
-use crate::jobs::JobPayload;
+use crate::ingest::{Delivery, Stored};
 use crate::metrics;
-use crate::state::{AppState, QUEUE};
-use crate::store::messages::{self, NewMessage, NewStatus};
-use crate::store::outbound;
+use crate::state::AppState;
+use crate::store::messages::{NewMessage, NewStatus};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -113,25 +112,27 @@ fn rows(n: &Notification) -> Rows {
 }
 
 /// A delivery: verified on the raw bytes, then every message and status stored, and one
-/// processing job queued per new message, in one transaction. 200 only after commit.
+/// processing job queued per new message, in one transaction shared with the deliveries that
+/// arrived alongside (group commit). 200 only after that commit.
 #[utoipa::path(post, path = "/webhook", security(()),
     params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the raw body>")),
     request_body(content = Object, content_type = "application/json"),
     responses((status = 200, description = "stored"),
               (status = 400, body = platform::Problem),
               (status = 401, body = platform::Problem),
-              (status = 413, body = platform::Problem)))]
+              (status = 413, body = platform::Problem),
+              (status = 503, description = "no app secret configured", body = platform::Problem)))]
 pub(super) async fn receive(
     State(s): State<AppState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, Error> {
-    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let verified = match &s.config.app_secret {
-        Some(secret) => secret.verify(signature, &body),
-        None => Err(SignatureError::Missing),
+    let Some(secret) = &s.config.app_secret else {
+        metrics::webhook("disabled");
+        return Err(Error::WebhookDisabled);
     };
-    if let Err(e) = verified {
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if let Err(e) = secret.verify(signature, &body) {
         metrics::webhook("invalid_signature");
         tracing::warn!(reason = %e, bytes = body.len(), "webhook delivery refused");
         return Err(Error::InvalidSignature(e));
@@ -145,67 +146,30 @@ pub(super) async fn receive(
         return Err(Error::Malformed);
     };
     let rows = rows(&notification);
-    let (new, statuses) = match store_rows(&s, &rows).await {
-        Ok(counts) => counts,
+    let received = rows.messages.len() as u64;
+    let delivery = Delivery {
+        messages: rows.messages,
+        statuses: rows.statuses,
+        retry: Arc::clone(&s.retry),
+    };
+    let Stored { new, statuses } = match s.ingest.submit(delivery).await {
+        Ok(Ok(stored)) => stored,
+        Ok(Err(never)) => match never {},
         Err(e) => {
             metrics::webhook("failed");
-            return Err(e);
+            return Err(e.into());
         }
     };
-    let duplicates = rows.messages.len() as u64 - new;
+    let duplicates = received - new;
     metrics::webhook("accepted");
     metrics::messages(new, duplicates);
     metrics::statuses(statuses);
     tracing::info!(
-        messages = rows.messages.len(),
+        messages = received,
         new,
         duplicates,
         statuses,
         "webhook delivery stored"
     );
     Ok(StatusCode::OK)
-}
-
-/// One transaction: messages (deduplicated), a job per new message, statuses.
-async fn store_rows(s: &AppState, rows: &Rows) -> Result<(u64, u64), Error> {
-    let mut tx = s.db.begin().await?;
-    let mut new = 0;
-    for m in &rows.messages {
-        if !messages::insert(&mut tx, m).await? {
-            tracing::debug!(wamid = %m.wamid, "redelivered message ignored");
-            continue;
-        }
-        new += 1;
-        let payload = JobPayload {
-            wamid: m.wamid.clone(),
-        };
-        let mut job = NewJob::new(QUEUE, &payload, &s.retry)?;
-        job.dedupe_key = Some(&m.wamid);
-        jobs::enqueue(&mut tx, &job).await?;
-        tracing::info!(wamid = %m.wamid, from = %platform::pii::mask_phone(&m.contact_id),
-            kind = %m.message_type, "message stored");
-    }
-    let mut statuses = 0;
-    for st in &rows.statuses {
-        if messages::insert_status(&mut tx, st).await? {
-            statuses += 1;
-        }
-        // Our own outbound message, if it is one: moved forward only (callbacks arrive out of
-        // order and redelivered; a known state never yields to an unknown one, rank 0).
-        if st.rank > 0
-            && outbound::advance(
-                &mut tx,
-                &st.wamid,
-                &st.status,
-                st.rank,
-                st.error.as_deref(),
-                st.received_at,
-            )
-            .await?
-        {
-            tracing::debug!(wamid = %st.wamid, status = %st.status, "outbound message advanced");
-        }
-    }
-    tx.commit().await?;
-    Ok((new, statuses))
 }

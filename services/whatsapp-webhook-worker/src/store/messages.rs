@@ -1,9 +1,16 @@
 //! `wa_inbound_messages` (deduplicated by `wamid`) and `wa_statuses`.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
-use store::{Error, Tx, on};
+use store::{Error, Exec, Tx, insert_many, on};
+
+/// Rows per multi-row statement: nine parameters a message keeps either backend far below its
+/// parameter limit.
+const CHUNK: usize = 1000;
 
 /// An inbound message to store.
+#[derive(Clone)]
 pub(crate) struct NewMessage {
     pub(crate) wamid: String,
     pub(crate) phone_number_id: Option<String>,
@@ -44,27 +51,63 @@ pub(crate) struct Stored {
     pub(crate) processed_at: Option<DateTime<Utc>>,
 }
 
-/// Stores `m` unless its `wamid` is already stored; true when it is new.
-pub(crate) async fn insert(tx: &mut Tx, m: &NewMessage) -> Result<bool, Error> {
-    let n = on!(tx.exec(), |c| sqlx::query(
-        "INSERT INTO wa_inbound_messages (wamid, phone_number_id, contact_kind, contact_id,
-                 profile_name, message_type, message, sent_at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (wamid) DO NOTHING"
-    )
-    .bind(&m.wamid)
-    .bind(&m.phone_number_id)
-    .bind(m.contact_kind)
-    .bind(&m.contact_id)
-    .bind(&m.profile_name)
-    .bind(&m.message_type)
-    .bind(&m.message)
-    .bind(m.sent_at)
-    .bind(m.received_at)
-    .execute(c)
-    .await?
-    .rows_affected());
-    Ok(n == 1)
+/// The `wamid`s of `wamids` already stored.
+pub(crate) async fn known(tx: &mut Tx, wamids: &[&str]) -> Result<HashSet<String>, Error> {
+    let mut found = HashSet::new();
+    for chunk in wamids.chunks(CHUNK) {
+        let rows: Vec<(String,)> = match tx.exec() {
+            Exec::Sqlite(c) => {
+                let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "SELECT wamid FROM wa_inbound_messages WHERE wamid IN (",
+                );
+                let mut list = qb.separated(", ");
+                for w in chunk {
+                    list.push_bind(*w);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            }
+            Exec::Postgres(c) => {
+                let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                    "SELECT wamid FROM wa_inbound_messages WHERE wamid IN (",
+                );
+                let mut list = qb.separated(", ");
+                for w in chunk {
+                    list.push_bind(*w);
+                }
+                qb.push(")");
+                qb.build_query_as().fetch_all(c).await?
+            }
+        };
+        found.extend(rows.into_iter().map(|(w,)| w));
+    }
+    Ok(found)
+}
+
+/// Stores new messages with one statement per thousand. No `ON CONFLICT`: the caller checked
+/// they are new in this transaction, so a conflict means another replica stored one meanwhile,
+/// and the error makes the group-commit writer retry each delivery alone.
+pub(crate) async fn insert_many(tx: &mut Tx, batch: &[NewMessage]) -> Result<(), Error> {
+    for chunk in batch.chunks(CHUNK) {
+        insert_many!(
+            tx.exec(),
+            "INSERT INTO wa_inbound_messages (wamid, phone_number_id, contact_kind, contact_id,
+                 profile_name, message_type, message, sent_at, received_at) ",
+            chunk,
+            |b, m| {
+                b.push_bind(&m.wamid)
+                    .push_bind(&m.phone_number_id)
+                    .push_bind(m.contact_kind)
+                    .push_bind(&m.contact_id)
+                    .push_bind(&m.profile_name)
+                    .push_bind(&m.message_type)
+                    .push_bind(&m.message)
+                    .push_bind(m.sent_at)
+                    .push_bind(m.received_at);
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// Stores a status callback; a redelivered `(wamid, status)` is ignored. True when new.

@@ -26,7 +26,6 @@ pub fn base_env() -> Vec<(&'static str, &'static str)> {
             "WHATSAPP_WEBHOOK_WORKER_TENANTS",
             "106540352242922=tenant-a",
         ),
-        ("HTTP_BODY_LIMIT_BYTES", "3145728"),
     ]
 }
 

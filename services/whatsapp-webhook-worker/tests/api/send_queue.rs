@@ -107,7 +107,7 @@ async fn a_retryable_refusal_is_retried_by_the_job_and_then_sent() {
     // The client tries 4 times per attempt; the job's second attempt succeeds.
     let app = app_sending_with(
         &graph,
-        &[("WHATSAPP_WEBHOOK_WORKER_RETRY_SCHEDULE", "100ms")],
+        &[("WHATSAPP_WEBHOOK_WORKER_SEND_RETRY_SCHEDULE", "100ms")],
     )
     .await;
     aline_writes(&app, "wamid.q.3", "hello").await;

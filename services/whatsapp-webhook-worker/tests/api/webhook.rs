@@ -193,6 +193,41 @@ async fn ready_checks_the_database_and_the_queue() {
 }
 
 #[tokio::test]
+async fn without_an_app_secret_deliveries_get_503_and_ready_says_why() {
+    // Development only (`easymo up` on a fresh clone); production refuses to start.
+    let app = TestApp::spawn_with::<whatsapp_webhook_worker::WhatsappWebhookWorker>(&[]).await;
+    let body = serde_json::to_vec(&delivery(
+        MAPPED,
+        vec![text("wamid.d1", "250788000001", "hi")],
+        vec![],
+    ))
+    .unwrap();
+    let sig = sign(&body);
+    let p = expect(
+        post_raw(&app, body, Some(&sig)).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(p["code"], "whatsapp-webhook-worker.webhook_disabled");
+    assert_nothing_stored(&app).await;
+    let handshake = app
+        .anon(
+            Method::GET,
+            "/webhook?hub.mode=subscribe&hub.verify_token=&hub.challenge=1",
+        )
+        .send()
+        .await
+        .unwrap();
+    expect(handshake, StatusCode::FORBIDDEN).await;
+    let r = expect(
+        app.anon(Method::GET, "/ready").send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(r["checks"]["webhook_ingest"]["status"], "degraded");
+}
+
+#[tokio::test]
 async fn the_admin_api_needs_its_scope() {
     let app = app().await;
     let res = app.anon(Method::GET, "/v1/admin/dlq").send().await.unwrap();
