@@ -6,6 +6,8 @@
 #   easymo_pg_start DIR            cluster in DIR/pg, 127.0.0.1:$EASYMO_PG_PORT, trust auth, superuser postgres
 #   easymo_redis_start DIR         redis-server in DIR/redis, 127.0.0.1:$EASYMO_REDIS_PORT, AOF on, no RDB
 #   easymo_pg_stop DIR / easymo_redis_stop DIR
+#   easymo_s3_start DIR            moto's S3 server (pip `moto[server]` if missing), 127.0.0.1:$EASYMO_S3_PORT
+#   easymo_s3_stop DIR
 #
 # A start function that finds its port already answering reuses that server and leaves
 # EASYMO_PG_STARTED / EASYMO_REDIS_STARTED at 0, so the caller knows not to stop it.
@@ -17,9 +19,12 @@ EASYMO_REDIS_PORT=${EASYMO_REDIS_PORT:-56379}
 EASYMO_SVC_WAIT_SECS=${EASYMO_SVC_WAIT_SECS:-60}
 EASYMO_PG_STARTED=${EASYMO_PG_STARTED:-0}
 EASYMO_REDIS_STARTED=${EASYMO_REDIS_STARTED:-0}
+EASYMO_S3_PORT=${EASYMO_S3_PORT:-55900}
+EASYMO_S3_STARTED=${EASYMO_S3_STARTED:-0}
 
 easymo_test_database_url() { printf 'postgres://postgres@127.0.0.1:%s/postgres\n' "$EASYMO_PG_PORT"; }
 easymo_redis_url() { printf 'redis://127.0.0.1:%s\n' "$EASYMO_REDIS_PORT"; }
+easymo_s3_endpoint() { printf 'http://127.0.0.1:%s\n' "$EASYMO_S3_PORT"; }
 
 _svc_log() { printf '[services] %s\n' "$*" >&2; }
 _svc_err() { printf '[services] ERROR: %s\n' "$*" >&2; }
@@ -240,4 +245,34 @@ easymo_redis_stop() {
     done
     kill -KILL "$pid" 2>/dev/null
     return 0
+}
+
+# S3-compatible server for the vendor service's image store test (TEST_S3_ENDPOINT): moto from
+# PyPI, run as `python3 -m moto.server` (no console-script shim needed).
+_svc_s3_up() { (exec 3<>"/dev/tcp/127.0.0.1/$EASYMO_S3_PORT") 2>/dev/null; }
+
+easymo_s3_start() {
+    local dir=${1:?easymo_s3_start DIR}/s3
+    EASYMO_S3_STARTED=0
+    if _svc_s3_up; then
+        _svc_log "S3 (moto) already running on 127.0.0.1:$EASYMO_S3_PORT; reusing it"
+        return 0
+    fi
+    if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
+        _svc_log "installing moto[server] from PyPI"
+        timeout 600 python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' >/dev/null ||
+            { _svc_err "pip install moto[server] failed"; return 1; }
+    fi
+    mkdir -p "$dir" || return 1
+    nohup python3 -m moto.server -H 127.0.0.1 -p "$EASYMO_S3_PORT" >"$dir/moto.log" 2>&1 &
+    echo $! >"$dir/moto.pid"
+    _svc_wait "S3 (moto)" "$EASYMO_SVC_WAIT_SECS" _svc_s3_up || { tail -n 20 "$dir/moto.log" >&2; return 1; }
+    EASYMO_S3_STARTED=1
+}
+
+easymo_s3_stop() {
+    local pidfile=${1:?easymo_s3_stop DIR}/s3/moto.pid
+    [[ -s $pidfile ]] || return 0
+    kill "$(<"$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
 }

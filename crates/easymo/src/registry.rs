@@ -76,6 +76,8 @@ pub static SERVICES: &[Entry] = &[
 pub static BUILDING: &[Entry] = &[
     entry::<whatsapp_pricing::WhatsappPricing>("motor-insurance quotes and tariffs"),
     entry::<ranking::Ranking>("vendor ranking and A/B experiments"),
+    entry::<buyer::Buyer>("buyers, intents and purchases settled through the wallet (saga)"),
+    entry::<vendor::Vendor>("vendors, quotes, the free-quota paywall and catalogue images"),
 ];
 
 /// The entry named `name`, complete or being built.

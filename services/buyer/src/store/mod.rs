@@ -1,0 +1,5 @@
+//! SQL of the buyer service, one file per aggregate.
+
+pub(crate) mod buyers;
+pub(crate) mod intents;
+pub(crate) mod purchases;
