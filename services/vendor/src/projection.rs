@@ -1,10 +1,13 @@
 //! What the vendor service learns from events, each applied once through the inbox in the same
 //! transaction as its effect: buyer intents (a quote needs an open intent; a matched intent's
-//! sibling quotes are rejected) and paid subscription periods from the wallet.
+//! sibling quotes are rejected), purchases cancelled after their quote was accepted (the quote is
+//! released as rejected, so it no longer counts as bought) and paid subscription periods from the
+//! wallet.
 
 use bus::{Envelope, HandlerError, Subscription};
 use contracts::buyer::{
     INTENT_CANCELLED, INTENT_CREATED, INTENT_EXPIRED, INTENT_MATCHED, IntentChanged,
+    PURCHASE_CANCELLED, PurchaseCancelled,
 };
 use contracts::wallet::{SUBSCRIPTION_CHARGED, SubscriptionCharge};
 use platform::Ctx;
@@ -23,6 +26,7 @@ pub(crate) const TOPICS: &[&str] = &[
     INTENT_MATCHED,
     INTENT_EXPIRED,
     INTENT_CANCELLED,
+    PURCHASE_CANCELLED,
     SUBSCRIPTION_CHARGED,
 ];
 
@@ -104,6 +108,15 @@ async fn effect(tx: &mut Tx, e: &Envelope) -> Result<(), Effect> {
                 if n > 0 {
                     metrics::quote_closed(status, n);
                 }
+            }
+        }
+        PURCHASE_CANCELLED => {
+            let p: PurchaseCancelled = e.payload()?;
+            // Only the quote this purchase accepted: a purchase that failed before acceptance
+            // left its quote pending, and it stays buyable.
+            let reason = format!("purchase_{}", p.reason);
+            if quotes::release(tx.exec(), &p.quote_id, &p.purchase_id, &reason).await? {
+                metrics::quote_closed("rejected", 1);
             }
         }
         SUBSCRIPTION_CHARGED => {

@@ -215,6 +215,27 @@ pub(crate) async fn close_for_intent(
     Ok(n)
 }
 
+/// Rejects the quote `purchase_id` accepted, once its purchase was cancelled before settling;
+/// true when it changed.
+pub(crate) async fn release(
+    exec: Exec<'_>,
+    quote_id: &str,
+    purchase_id: &str,
+    reason: &str,
+) -> Result<bool, Error> {
+    let n = on!(exec, |c| sqlx::query(
+        "UPDATE vendor_quotes SET status = 'rejected', reject_reason = $3
+         WHERE id = $1 AND status = 'accepted' AND purchase_id = $2"
+    )
+    .bind(quote_id)
+    .bind(purchase_id)
+    .bind(reason)
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(n == 1)
+}
+
 /// Marks pending quotes past their deadline expired (at most `limit`); returns how many.
 pub(crate) async fn expire_overdue(
     exec: Exec<'_>,

@@ -173,6 +173,70 @@ async fn a_quote_is_accepted_once_and_a_retry_of_the_same_purchase_gets_it_back(
 }
 
 #[tokio::test]
+async fn a_cancelled_purchase_releases_only_the_quote_it_accepted() {
+    let app = app().await;
+    let v1 = vendor_id(&app, "Moto One").await;
+    let v2 = vendor_id(&app, "Moto Two").await;
+    seed_intent(&app, "intent-1", "buyer-1").await;
+    let q1 = quote_ok(&app, &v1, "intent-1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let q2 = quote_ok(&app, &v2, "intent-1").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    expect(accept(&app, &q1, "buyer-1", "p-1").await, StatusCode::OK).await;
+    let cancelled = |quote: &str, purchase: &str, vendor: &str| {
+        let p = contracts::buyer::PurchaseCancelled {
+            purchase_id: purchase.to_owned(),
+            quote_id: quote.to_owned(),
+            intent_id: "intent-1".to_owned(),
+            vendor_id: vendor.to_owned(),
+            buyer_id: "buyer-1".to_owned(),
+            reason: "deadline_passed".to_owned(),
+            cancelled_at: chrono::Utc::now(),
+        };
+        bus::Envelope::new(contracts::buyer::PURCHASE_CANCELLED, "buyer", TENANT, &p).unwrap()
+    };
+    // Other purchases' cancellations (ones that failed before acceptance) change nothing; the
+    // intent published after them shows they were handled.
+    app.bus
+        .publish(&cancelled(&q1, "p-other", &v1))
+        .await
+        .unwrap();
+    app.bus.publish(&cancelled(&q2, "p-2", &v2)).await.unwrap();
+    seed_intent(&app, "intent-2", "buyer-1").await;
+    assert_eq!(
+        get(&app, &format!("/quotes/{q1}")).await["status"],
+        "accepted"
+    );
+    assert_eq!(
+        get(&app, &format!("/quotes/{q2}")).await["status"],
+        "pending"
+    );
+    let e = cancelled(&q1, "p-1", &v1);
+    app.bus.publish(&e).await.unwrap();
+    let path = format!("/quotes/{q1}");
+    testkit::eventually(Duration::from_secs(10), || async {
+        (get(&app, &path).await["status"] == "rejected").then_some(())
+    })
+    .await;
+    // Redelivered: applied once, nothing else moves.
+    app.bus.publish(&e).await.unwrap();
+    assert_eq!(
+        get(&app, &format!("/quotes/{q2}")).await["status"],
+        "pending"
+    );
+    let b = expect(
+        accept(&app, &q1, "buyer-1", "p-3").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert_eq!(code(&b), "vendor.quote_not_pending");
+}
+
+#[tokio::test]
 async fn concurrent_purchases_of_one_quote_accept_it_once() {
     let app = app().await;
     let v = vendor_id(&app, "Moto One").await;
