@@ -65,20 +65,20 @@ const fn entry<S: Service>(purpose: &'static str) -> Entry {
 pub static SERVICES: &[Entry] = &[
     entry::<profile::Profile>("user profiles: WhatsApp identity, locale, roles, saved places"),
     entry::<wallet::Wallet>("double-entry token ledger: transfers, holds, subscriptions, FX"),
+    entry::<ranking::Ranking>("vendor ranking and A/B experiments"),
+    entry::<vendor::Vendor>("vendors, quotes, the free-quota paywall and catalogue images"),
+    entry::<buyer::Buyer>("buyers, intents and purchases settled through the wallet (saga)"),
     entry::<whatsapp_webhook_worker::WhatsappWebhookWorker>(
         "WhatsApp webhook ingestion, routing and outbound messages",
     ),
 ];
 
 /// Services still being built (their issues are open): `easymo serve` and `migrate` run them, so
-/// they can be tried and tested as processes, but `up`, `audit` and `generate` leave them out
-/// until they are complete.
-pub static BUILDING: &[Entry] = &[
-    entry::<whatsapp_pricing::WhatsappPricing>("motor-insurance quotes and tariffs"),
-    entry::<ranking::Ranking>("vendor ranking and A/B experiments"),
-    entry::<buyer::Buyer>("buyers, intents and purchases settled through the wallet (saga)"),
-    entry::<vendor::Vendor>("vendors, quotes, the free-quota paywall and catalogue images"),
-];
+/// they can be tried and tested as processes, and `generate` keeps their files current, but `up`
+/// and `audit` leave them out until they are complete.
+pub static BUILDING: &[Entry] = &[entry::<whatsapp_pricing::WhatsappPricing>(
+    "motor-insurance quotes and tariffs",
+)];
 
 /// The entry named `name`, complete or being built.
 pub fn find(name: &str) -> Option<&'static Entry> {
