@@ -16,7 +16,7 @@ use store::jobs::{self, Handler, Job, JobError, WorkerConfig};
 use crate::domain::{self, Decision};
 use crate::metrics;
 use crate::state::{AppState, QUEUE};
-use crate::store::{contacts, messages};
+use crate::store::{contacts, messages, outbound as rows};
 use crate::throttle::Verdict;
 
 /// The payload of a processing job: a reference to the stored message, never its content.
@@ -133,6 +133,9 @@ async fn process(s: &AppState, job: Job) -> Result<(), JobError> {
             let event = Envelope::new(MESSAGE_ROUTED, crate::NAME, &tenant, &data)?
                 .correlated(Some(m.wamid.clone()));
             store::outbox::enqueue(&mut tx, &event).await?;
+            if to == Destination::HomeMenu && !data.opted_out {
+                home_menu(&mut tx, s, &tenant, &m, now).await?;
+            }
             messages::mark_processed(&mut tx, &m.wamid, &tenant, Some(to.as_str()), now).await?;
             tracing::info!(wamid = %m.wamid, contact = %masked, service = to.as_str(),
                 reason = ?reason, "message routed");
@@ -142,6 +145,41 @@ async fn process(s: &AppState, job: Job) -> Result<(), JobError> {
     jobs::complete(&mut tx, &job).await?;
     tx.commit().await?;
     metrics::processed(destination);
+    Ok(())
+}
+
+/// Queues the home menu as the answer to a greeting, from the number that received it, in the
+/// job's transaction: it is sent once per greeting, however often the job runs. Nothing is
+/// queued when this replica cannot send.
+async fn home_menu(
+    tx: &mut store::Tx,
+    s: &AppState,
+    tenant: &str,
+    m: &messages::Stored,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), store::Error> {
+    let (Some(_), Some(number)) = (&s.client, &m.phone_number_id) else {
+        return Ok(());
+    };
+    let content = crate::menu::home();
+    let row = rows::Row {
+        id: ulid::Ulid::generate().to_string(),
+        tenant_id: tenant.to_owned(),
+        phone_number_id: number.clone(),
+        contact_kind: m.contact_kind.clone(),
+        contact_id: m.contact_id.clone(),
+        kind: content.kind().to_owned(),
+        payload: serde_json::to_string(&content)?,
+        reply_to: None,
+        state: "queued".to_owned(),
+        state_rank: 0,
+        wamid: None,
+        error: None,
+        created_at: now,
+        updated_at: now,
+    };
+    crate::send::queue(tx, s, &row).await?;
+    tracing::info!(id = %row.id, wamid = %m.wamid, "home menu queued");
     Ok(())
 }
 

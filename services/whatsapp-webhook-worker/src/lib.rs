@@ -17,6 +17,7 @@ mod error;
 mod http;
 mod ingest;
 mod jobs;
+mod menu;
 mod metrics;
 mod outbound;
 mod send;

@@ -25,6 +25,21 @@ pub(crate) struct SendJob {
     pub(crate) id: String,
 }
 
+/// Stores `row` (state `queued`) and its send job in `tx`: the one way a message enters the
+/// send queue, for `POST /v1/messages` and for the worker's own replies (the home menu).
+pub(crate) async fn queue(
+    tx: &mut store::Tx,
+    s: &AppState,
+    row: &rows::Row,
+) -> Result<(), store::Error> {
+    rows::insert(tx, row).await?;
+    let job = SendJob { id: row.id.clone() };
+    let mut new = jobs::NewJob::new(OUTBOUND_QUEUE, &job, &s.send_retry)?;
+    new.dedupe_key = Some(&row.id);
+    jobs::enqueue(tx, &new).await?;
+    Ok(())
+}
+
 /// A delivery state's wire name (`sent`, `delivered`, ...).
 pub(crate) fn state_name(k: &StatusKind) -> String {
     match serde_json::to_value(k) {

@@ -10,13 +10,11 @@ use chrono::Utc;
 use contracts::whatsapp::{OutboundMessageView, Recipient, SendMessage};
 use platform::Authorized;
 use platform::extract::Idempotent;
-use store::jobs::{self, NewJob};
 use store::{Tx, idempotency};
 
 use super::Send;
-use crate::send::SendJob;
+use crate::send;
 use crate::state::AppState;
-use crate::state::OUTBOUND_QUEUE;
 use crate::store::{contacts, outbound as rows};
 use crate::{Error, outbound};
 
@@ -128,11 +126,7 @@ pub(super) async fn send(
             created_at: now,
             updated_at: now,
         };
-        rows::insert(tx, &row).await?;
-        let job = SendJob { id: row.id.clone() };
-        let mut new = NewJob::new(OUTBOUND_QUEUE, &job, &s.send_retry)?;
-        new.dedupe_key = Some(&row.id);
-        jobs::enqueue(tx, &new).await?;
+        send::queue(tx, &s, &row).await?;
         tracing::info!(id = %row.id, to = %to.masked(), kind = %row.kind, "outbound message queued");
         Ok::<_, Error>((StatusCode::ACCEPTED, view(row)))
     })

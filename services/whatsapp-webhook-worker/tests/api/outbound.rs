@@ -95,7 +95,7 @@ async fn a_text_is_sent_and_stored_with_its_wamid() {
     .mount(&graph)
     .await;
     let app = app_sending(&graph).await;
-    aline_writes(&app, "wamid.in.1", "hello").await;
+    aline_writes(&app, "wamid.in.1", "Muraho, I need a moto").await;
     let mut req = a_text("Muraho");
     req["replyTo"] = json!("wamid.in.1");
     let queued = expect(post(&app, &req, None).await, StatusCode::ACCEPTED).await;
@@ -124,7 +124,7 @@ async fn an_idempotent_replay_sends_once() {
         .mount(&graph)
         .await;
     let app = app_sending(&graph).await;
-    aline_writes(&app, "wamid.in.2", "hello").await;
+    aline_writes(&app, "wamid.in.2", "Muraho, I need a moto").await;
     let key = "send-key-0000000001";
     let first = expect(
         post(&app, &a_text("Once"), Some(key)).await,
@@ -199,7 +199,7 @@ async fn status_callbacks_move_the_message_forward_only() {
         .mount(&graph)
         .await;
     let app = app_sending(&graph).await;
-    aline_writes(&app, "wamid.in.5", "hello").await;
+    aline_writes(&app, "wamid.in.5", "Muraho, I need a moto").await;
     let queued = expect(
         post(&app, &a_text("Track me"), None).await,
         StatusCode::ACCEPTED,
@@ -227,7 +227,7 @@ async fn four_buttons_are_refused_and_nothing_is_sent() {
         .mount(&graph)
         .await;
     let app = app_sending(&graph).await;
-    aline_writes(&app, "wamid.in.6", "hello").await;
+    aline_writes(&app, "wamid.in.6", "Muraho, I need a moto").await;
     let buttons: Vec<Value> = (1..=4)
         .map(|i| json!({"id": format!("b{i}"), "title": format!("Option {i}")}))
         .collect();
@@ -275,7 +275,7 @@ async fn a_callback_that_beats_the_send_answer_still_counts() {
         .mount(&graph)
         .await;
     let app = app_sending(&graph).await;
-    aline_writes(&app, "wamid.in.7", "hello").await;
+    aline_writes(&app, "wamid.in.7", "Muraho, I need a moto").await;
     let early = status("wamid.out.7", "delivered");
     deliver(&app, &delivery(MAPPED, vec![], vec![early])).await;
     let queued = expect(
@@ -286,4 +286,57 @@ async fn a_callback_that_beats_the_send_answer_still_counts() {
     let sent = settled(&app, queued["id"].as_str().unwrap()).await;
     assert_eq!(sent["wamid"], "wamid.out.7");
     assert_eq!(sent["state"], "delivered");
+}
+
+#[tokio::test]
+async fn a_greeting_is_answered_with_the_home_menu_once() {
+    let graph = MockServer::start().await;
+    meta_accepts(
+        "wamid.menu.1",
+        json!({
+            "to": ALINE, "type": "interactive",
+            "interactive": {"type": "list", "action": {"button": "View Services"}}
+        }),
+    )
+    .expect(1)
+    .mount(&graph)
+    .await;
+    let app = app_sending(&graph).await;
+    aline_writes(&app, "wamid.hi.1", "Hi").await;
+    // Meta redelivers the greeting: stored once, answered once.
+    aline_writes(&app, "wamid.hi.1", "Hi").await;
+    let sent = testkit::eventually(Duration::from_secs(15), || async {
+        let got = graph.received_requests().await.unwrap_or_default();
+        (!got.is_empty()).then_some(got)
+    })
+    .await;
+    let body: Value = serde_json::from_slice(&sent[0].body).unwrap();
+    let rows = &body["interactive"]["action"]["sections"][0]["rows"];
+    assert_eq!(rows[0]["id"], "rides");
+    assert_eq!(rows.as_array().unwrap().len(), 7);
+    // One stored outbound message, sent.
+    let db = db(&app).await;
+    testkit::eventually(Duration::from_secs(10), || async {
+        (count(&db, "wa_outbound_messages").await == 1).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_opted_out_contact_gets_no_home_menu() {
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&graph)
+        .await;
+    let app = app_sending(&graph).await;
+    aline_writes(&app, "wamid.stop.1", "STOP").await;
+    aline_writes(&app, "wamid.hi.2", "menu").await;
+    let db = db(&app).await;
+    testkit::eventually(Duration::from_secs(10), || async {
+        (count(&db, "wa_inbound_messages WHERE processed_at IS NOT NULL").await == 2).then_some(())
+    })
+    .await;
+    assert_eq!(count(&db, "wa_outbound_messages").await, 0);
 }

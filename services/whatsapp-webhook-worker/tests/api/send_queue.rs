@@ -26,7 +26,7 @@ async fn a_queued_message_of_a_contact_who_opted_out_since_is_not_sent() {
     // An ingest-only replica stores and queues, and sends nothing.
     let mut app =
         app_sending_with(&graph, &[("WHATSAPP_WEBHOOK_WORKER_PROCESSING", "false")]).await;
-    aline_writes(&app, "wamid.q.1", "hello").await;
+    aline_writes(&app, "wamid.q.1", "Muraho, I need a moto").await;
     let queued = expect(
         post(&app, &a_text("Later"), None).await,
         StatusCode::ACCEPTED,
@@ -78,7 +78,7 @@ async fn a_message_meta_refuses_is_failed_with_its_error() {
         .mount(&graph)
         .await;
     let app = app_sending(&graph).await;
-    aline_writes(&app, "wamid.q.2", "hello").await;
+    aline_writes(&app, "wamid.q.2", "Muraho, I need a moto").await;
     let queued = expect(post(&app, &a_text("Hi"), None).await, StatusCode::ACCEPTED).await;
     let m = settled(&app, queued["id"].as_str().unwrap()).await;
     assert_eq!(m["state"], "failed");
@@ -110,7 +110,7 @@ async fn a_retryable_refusal_is_retried_by_the_job_and_then_sent() {
         &[("WHATSAPP_WEBHOOK_WORKER_SEND_RETRY_SCHEDULE", "100ms")],
     )
     .await;
-    aline_writes(&app, "wamid.q.3", "hello").await;
+    aline_writes(&app, "wamid.q.3", "Muraho, I need a moto").await;
     let queued = expect(
         post(&app, &a_text("Again"), None).await,
         StatusCode::ACCEPTED,
