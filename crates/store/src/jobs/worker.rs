@@ -73,12 +73,16 @@ async fn complete_if_present(db: &Db, job: &Job) -> Result<(), Error> {
 
 async fn run_one(db: &Db, cfg: &WorkerConfig, handler: &Handler, job: Job) -> Result<(), Error> {
     let queue = cfg.queue.clone();
+    let started = std::time::Instant::now();
     // A job that keeps killing its worker comes back with attempts past the limit: stop there.
     let outcome = if job.attempts > job.max_attempts {
         Err("lease expired on every attempt (the worker died or hung)".into())
     } else {
         handler(job.clone()).await
     };
+    metrics::histogram!("jobs_handler_duration_seconds", "queue" => queue.clone(),
+        "outcome" => if outcome.is_ok() { "ok" } else { "error" })
+    .record(started.elapsed().as_secs_f64());
     match outcome {
         Ok(()) => {
             complete_if_present(db, &job).await?;

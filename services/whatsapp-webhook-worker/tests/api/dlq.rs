@@ -73,6 +73,14 @@ async fn a_failing_job_is_dead_lettered_then_replayed_once_after_the_fix() {
     assert!(ev.all().is_empty());
     let m = metrics(&app).await;
     assert!(m.contains("jobs_dead_lettered_total"), "{m}");
+    assert!(
+        m.contains(
+            "jobs_handler_duration_seconds_count{queue=\"whatsapp.inbound\",outcome=\"error\""
+        ) || m.contains(
+            "jobs_handler_duration_seconds_count{outcome=\"error\",queue=\"whatsapp.inbound\""
+        ),
+        "processing latency is measured: {m}"
+    );
 
     // The runbook: fix the mapping, redeploy, replay.
     app.env.set(
