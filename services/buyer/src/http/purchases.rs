@@ -114,7 +114,20 @@ async fn record(
         currency: &quote.currency,
         deadline_at: deadline,
     };
-    let row = purchases::insert(tx.exec(), &new).await?;
+    let row = match purchases::insert(tx.exec(), &new).await {
+        Err(Error::IntentHasPurchase) => {
+            drop(tx);
+            // SQLite names whichever live index it checked first; when it is this very quote
+            // that was bought, say so.
+            let mut conn = s.db.conn().await?;
+            return Err(if purchases::live_on_quote(conn.exec(), &quote.id).await? {
+                Error::QuoteAlreadyPurchased
+            } else {
+                Error::IntentHasPurchase
+            });
+        }
+        other => other?,
+    };
     let advance = Work::Advance {
         purchase_id: row.id.clone(),
     };

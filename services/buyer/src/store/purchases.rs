@@ -132,6 +132,18 @@ fn conflict(e: &sqlx::Error) -> Option<Error> {
     })
 }
 
+/// Whether quote `quote_id` has a live (not cancelled or failed) purchase.
+pub(crate) async fn live_on_quote(exec: Exec<'_>, quote_id: &str) -> Result<bool, Error> {
+    let row: Option<(i64,)> = on!(exec, |c| sqlx::query_as(
+        "SELECT 1 FROM buyer_purchases
+         WHERE quote_id = $1 AND status NOT IN ('cancelled', 'failed') LIMIT 1"
+    )
+    .bind(quote_id)
+    .fetch_optional(c)
+    .await?);
+    Ok(row.is_some())
+}
+
 /// A purchase by id (any tenant: callers check it).
 pub(crate) async fn find(exec: Exec<'_>, id: &str) -> Result<Option<PurchaseRow>, Error> {
     let row = on!(exec, |c| sqlx::query_as(concat!(

@@ -169,11 +169,13 @@ async fn two_concurrent_purchases_of_one_quote_one_succeeds_and_one_transfer_hap
     let mut statuses = vec![a.status(), b.status()];
     statuses.sort();
     assert_eq!(statuses, vec![StatusCode::CREATED, StatusCode::CONFLICT]);
-    let winner = if a.status() == StatusCode::CREATED {
-        a
+    let (winner, loser) = if a.status() == StatusCode::CREATED {
+        (a, b)
     } else {
-        b
+        (b, a)
     };
+    let refused: serde_json::Value = loser.json().await.unwrap();
+    assert_eq!(refused["code"], "buyer.quote_already_purchased");
     let id = winner.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
