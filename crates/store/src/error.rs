@@ -34,6 +34,17 @@ impl Error {
         matches!(self, Self::Database(sqlx::Error::Database(e)) if e.kind() == ErrorKind::UniqueViolation)
     }
 
+    /// Whether the database could not be reached (pool exhausted or closed, connection lost):
+    /// a 503 the caller may retry, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+
     /// Whether this is a foreign-key violation (a reference to something missing).
     pub fn is_foreign_key_violation(&self) -> bool {
         matches!(self, Self::Database(sqlx::Error::Database(e)) if e.kind() == ErrorKind::ForeignKeyViolation)
@@ -58,4 +69,37 @@ impl<T, R: Into<Error>> ResultExt<T> for Result<T, R> {
             }
         })
     }
+}
+
+/// Implements `From<store::Error>`, `From<sqlx::Error>` and `From<serde_json::Error>` for a
+/// service's error enum, so that every service answers a store failure alike: a reused or
+/// in-flight idempotency key as its own variant, an unreachable database as `Unavailable` (503),
+/// anything else as `Store` (500). The enum needs the variants `IdempotencyKeyReused`,
+/// `IdempotencyInFlight`, `Unavailable(store::Error)` and `Store(store::Error)`.
+#[macro_export]
+macro_rules! errors_from_store {
+    ($error:ty) => {
+        impl From<$crate::Error> for $error {
+            fn from(e: $crate::Error) -> Self {
+                match e {
+                    $crate::Error::IdempotencyKeyReused => Self::IdempotencyKeyReused,
+                    $crate::Error::IdempotencyInFlight => Self::IdempotencyInFlight,
+                    e if e.is_unavailable() => Self::Unavailable(e),
+                    e => Self::Store(e),
+                }
+            }
+        }
+
+        impl From<::sqlx::Error> for $error {
+            fn from(e: ::sqlx::Error) -> Self {
+                Self::from($crate::Error::from(e))
+            }
+        }
+
+        impl From<::serde_json::Error> for $error {
+            fn from(e: ::serde_json::Error) -> Self {
+                Self::from($crate::Error::from(e))
+            }
+        }
+    };
 }

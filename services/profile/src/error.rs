@@ -31,26 +31,15 @@ pub enum Error {
     /// The first request with this key is still running.
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyInFlight,
+    /// The database cannot be reached.
+    #[error("the profile store is unavailable")]
+    Unavailable(#[source] store::Error),
     /// Unexpected storage failure.
     #[error("storage failure")]
     Store(#[source] store::Error),
 }
 
-impl From<store::Error> for Error {
-    fn from(e: store::Error) -> Self {
-        match e {
-            store::Error::IdempotencyKeyReused => Self::IdempotencyKeyReused,
-            store::Error::IdempotencyInFlight => Self::IdempotencyInFlight,
-            other => Self::Store(other),
-        }
-    }
-}
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(store::Error::from(e))
-    }
-}
+store::errors_from_store!(Error);
 
 impl ApiError for Error {
     fn status(&self) -> StatusCode {
@@ -61,6 +50,7 @@ impl ApiError for Error {
             }
             Self::Invalid(_) | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TenantForbidden => StatusCode::FORBIDDEN,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -75,6 +65,7 @@ impl ApiError for Error {
             Self::TenantForbidden => "profile.tenant_forbidden",
             Self::IdempotencyKeyReused => "profile.idempotency_key_reused",
             Self::IdempotencyInFlight => "profile.idempotency_in_flight",
+            Self::Unavailable(_) => "profile.unavailable",
             Self::Store(_) => "profile.internal",
         }
     }

@@ -59,20 +59,15 @@ pub enum Error {
     /// Meta's media could not be fetched (an outage, a timeout, a file over the limit).
     #[error("the media could not be fetched from the Graph API")]
     MediaUnavailable(#[source] whatsapp::Error),
+    /// The database cannot be reached.
+    #[error("the whatsapp-webhook-worker store is unavailable")]
+    Unavailable(#[source] store::Error),
     /// Unexpected storage failure.
     #[error("storage failure")]
     Store(#[source] store::Error),
 }
 
-impl From<store::Error> for Error {
-    fn from(e: store::Error) -> Self {
-        match e {
-            store::Error::IdempotencyKeyReused => Self::IdempotencyKeyReused,
-            store::Error::IdempotencyInFlight => Self::IdempotencyInFlight,
-            e => Self::Store(e),
-        }
-    }
-}
+store::errors_from_store!(Error);
 
 impl ApiError for Error {
     fn status(&self) -> StatusCode {
@@ -89,6 +84,7 @@ impl ApiError for Error {
             Self::MessageNotFound | Self::MediaNotFound => StatusCode::NOT_FOUND,
             Self::MediaUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::IdempotencyInFlight => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +106,7 @@ impl ApiError for Error {
             Self::MediaUnavailable(_) => "whatsapp-webhook-worker.media_unavailable",
             Self::IdempotencyKeyReused => "whatsapp-webhook-worker.idempotency_key_reused",
             Self::IdempotencyInFlight => "whatsapp-webhook-worker.idempotency_in_flight",
+            Self::Unavailable(_) => "whatsapp-webhook-worker.unavailable",
             Self::Store(_) => "whatsapp-webhook-worker.internal",
         }
     }
