@@ -55,6 +55,14 @@ impl Refusal {
             )
         })
     }
+
+    /// A refusal the contract does not allow at this step (a bug on one side).
+    pub(crate) fn unexpected(&self, dep: &'static str, step: &str) -> CallError {
+        CallError::Unexpected(
+            dep,
+            format!("{step} refused: {} {}", self.status, self.code),
+        )
+    }
 }
 
 /// The outbound clients.
@@ -85,7 +93,9 @@ impl Clients {
             .map_err(|e| CallError::Unexpected(aud, format!("minting a token: {e}")))
     }
 
-    async fn call(
+    /// One call to `dep`: a 2xx body as `T`, a 4xx as its refusal; no answer, a 5xx or a 429 is
+    /// [`CallError::Unavailable`].
+    async fn call<T: DeserializeOwned>(
         &self,
         dep: &'static str,
         tenant: &str,
@@ -93,7 +103,7 @@ impl Clients {
         path: &str,
         body: Option<&impl serde::Serialize>,
         key: Option<&str>,
-    ) -> Result<Response, CallError> {
+    ) -> Result<Result<T, Refusal>, CallError> {
         let (client, scopes) = if dep == "wallet" {
             (&self.wallet, WALLET_SCOPES)
         } else {
@@ -116,7 +126,7 @@ impl Clients {
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(CallError::Unavailable(dep, format!("status {status}")));
         }
-        Ok(res)
+        ok_or_refusal(dep, res).await
     }
 
     /// Opens (or finds: the wallet answers the same account) an account of an owner.
@@ -133,17 +143,15 @@ impl Clients {
             owner_id: owner_id.to_owned(),
             asset: asset.to_owned(),
         };
-        let res = self
-            .call(
-                "wallet",
-                tenant,
-                Method::POST,
-                "/wallet/accounts",
-                Some(&body),
-                None,
-            )
-            .await?;
-        ok_or_refusal("wallet", res).await
+        self.call(
+            "wallet",
+            tenant,
+            Method::POST,
+            "/wallet/accounts",
+            Some(&body),
+            None,
+        )
+        .await
     }
 
     /// Reserves `amount` from `source` to `destination` with a pending transfer.
@@ -153,17 +161,15 @@ impl Clients {
         key: &str,
         req: &TransferRequest,
     ) -> Result<Result<Transfer, Refusal>, CallError> {
-        let res = self
-            .call(
-                "wallet",
-                tenant,
-                Method::POST,
-                "/wallet/transfer",
-                Some(req),
-                Some(key),
-            )
-            .await?;
-        ok_or_refusal("wallet", res).await
+        self.call(
+            "wallet",
+            tenant,
+            Method::POST,
+            "/wallet/transfer",
+            Some(req),
+            Some(key),
+        )
+        .await
     }
 
     /// Posts a pending transfer, all of it.
@@ -177,18 +183,8 @@ impl Clients {
             tenant_id: Some(tenant.to_owned()),
             amount_minor: None,
         };
-        let path = format!("/wallet/transfers/{transfer_id}/post");
-        let res = self
-            .call(
-                "wallet",
-                tenant,
-                Method::POST,
-                &path,
-                Some(&body),
-                Some(key),
-            )
-            .await?;
-        ok_or_refusal("wallet", res).await
+        self.end_pending(tenant, key, transfer_id, "post", &body)
+            .await
     }
 
     /// Voids a pending transfer.
@@ -203,18 +199,23 @@ impl Clients {
             tenant_id: Some(tenant.to_owned()),
             reason: Some(reason.to_owned()),
         };
-        let path = format!("/wallet/transfers/{transfer_id}/void");
-        let res = self
-            .call(
-                "wallet",
-                tenant,
-                Method::POST,
-                &path,
-                Some(&body),
-                Some(key),
-            )
-            .await?;
-        ok_or_refusal("wallet", res).await
+        self.end_pending(tenant, key, transfer_id, "void", &body)
+            .await
+    }
+
+    /// `POST /wallet/transfers/{id}/{action}`: a pending transfer ends, posted or voided, under
+    /// the step's idempotency key.
+    async fn end_pending(
+        &self,
+        tenant: &str,
+        key: &str,
+        transfer_id: &str,
+        action: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<Result<Transfer, Refusal>, CallError> {
+        let path = format!("/wallet/transfers/{transfer_id}/{action}");
+        self.call("wallet", tenant, Method::POST, &path, Some(body), Some(key))
+            .await
     }
 
     /// A transfer as the wallet has it.
@@ -224,10 +225,8 @@ impl Clients {
         transfer_id: &str,
     ) -> Result<Result<Transfer, Refusal>, CallError> {
         let path = format!("/wallet/transfers/{transfer_id}");
-        let res = self
-            .call("wallet", tenant, Method::GET, &path, None::<&()>, None)
-            .await?;
-        ok_or_refusal("wallet", res).await
+        self.call("wallet", tenant, Method::GET, &path, None::<&()>, None)
+            .await
     }
 
     /// The vendor's quote; `None` when the vendor knows no such quote for the tenant.
@@ -237,10 +236,10 @@ impl Clients {
         quote_id: &str,
     ) -> Result<Option<Quote>, CallError> {
         let path = format!("/quotes/{quote_id}");
-        let res = self
+        match self
             .call("vendor", tenant, Method::GET, &path, None::<&()>, None)
-            .await?;
-        match ok_or_refusal("vendor", res).await? {
+            .await?
+        {
             Ok(q) => Ok(Some(q)),
             Err(r) if r.status == StatusCode::NOT_FOUND => Ok(None),
             Err(r) => Err(CallError::Unexpected(
@@ -258,10 +257,8 @@ impl Clients {
         body: &AcceptQuote,
     ) -> Result<Result<Quote, Refusal>, CallError> {
         let path = format!("/quotes/{quote_id}/accept");
-        let res = self
-            .call("vendor", tenant, Method::POST, &path, Some(body), None)
-            .await?;
-        ok_or_refusal("vendor", res).await
+        self.call("vendor", tenant, Method::POST, &path, Some(body), None)
+            .await
     }
 }
 

@@ -81,30 +81,7 @@ pub enum Error {
     Store(#[source] store::Error),
 }
 
-impl From<store::Error> for Error {
-    fn from(e: store::Error) -> Self {
-        match e {
-            store::Error::IdempotencyKeyReused => Self::IdempotencyKeyReused,
-            store::Error::IdempotencyInFlight => Self::IdempotencyInFlight,
-            store::Error::Database(
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
-            ) => Self::Unavailable(e),
-            other => Self::Store(other),
-        }
-    }
-}
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        Self::from(store::Error::from(e))
-    }
-}
-
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
-        Self::from(store::Error::from(e))
-    }
-}
+store::errors_from_store!(Error);
 
 impl ApiError for Error {
     fn status(&self) -> StatusCode {

@@ -298,11 +298,7 @@ async fn void(s: &AppState, p: &PurchaseRow) -> Result<(), SagaError> {
             tracing::warn!(purchase_id = %p.id, code = %r.code, "reservation was no longer pending at void");
         }
         Err(r) => {
-            return Err(CallError::Unexpected(
-                "wallet",
-                format!("void refused: {} {}", r.status, r.code),
-            )
-            .into());
+            return Err(r.unexpected("wallet", "void").into());
         }
     }
     let mut tx = s.db.begin().await?;
@@ -337,11 +333,7 @@ async fn settle(s: &AppState, p: &PurchaseRow) -> Result<(), SagaError> {
             }
         }
         Err(r) => {
-            return Err(CallError::Unexpected(
-                "wallet",
-                format!("post refused: {} {}", r.status, r.code),
-            )
-            .into());
+            return Err(r.unexpected("wallet", "post").into());
         }
     }
     let mut tx = s.db.begin().await?;

@@ -14,7 +14,7 @@ use platform::{Authorized, Caller, ValidJson, ValidPath, ValidQuery};
 use store::{Tx, idempotency, outbox};
 
 use super::buyers::visible_buyer;
-use super::{BuyerRead, BuyerWrite, TenantQuery, cursor, page_size, tenant, visible};
+use super::{BuyerRead, BuyerWrite, TenantQuery, page, visible};
 use crate::jobs::{self, Work};
 use crate::saga;
 use crate::state::AppState;
@@ -116,20 +116,7 @@ pub(super) async fn list_intents(
     auth: Authorized<BuyerRead>,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> Result<Json<IntentList>, Error> {
-    let tenant = tenant(&auth.caller, q.tenant_id.as_deref(), &s)?;
-    let limit = page_size(q.limit);
-    let mut conn = s.db.conn().await?;
-    let mut list = intents::list(
-        conn.exec(),
-        &tenant,
-        q.buyer_id.as_deref(),
-        cursor(q.cursor.as_deref())?,
-        limit + 1,
-    )
-    .await?;
-    let more = i64::try_from(list.len()).unwrap_or(0) > limit;
-    list.truncate(usize::try_from(limit).unwrap_or(25));
-    let next_cursor = more.then(|| list.last().map(|i| i.id.clone())).flatten();
+    let (list, next_cursor) = page::fetch(&s, &auth.caller, &q, intents::list, |r| &r.id).await?;
     Ok(Json(IntentList {
         intents: list,
         next_cursor,

@@ -3,6 +3,7 @@
 mod admin;
 mod buyers;
 mod intents;
+mod page;
 mod purchases;
 
 use axum::Router;
@@ -62,19 +63,6 @@ pub(crate) fn visible(caller: &Caller, requested: Option<&str>, s: &AppState, ow
     caller
         .tenant(requested, &s.default_tenant)
         .is_some_and(|t| t == owner)
-}
-
-/// Page size of the lists.
-pub(crate) fn page_size(limit: Option<u32>) -> i64 {
-    i64::from(limit.unwrap_or(25).clamp(1, 100))
-}
-
-/// The `cursor` query, checked.
-pub(crate) fn cursor(c: Option<&str>) -> Result<Option<&str>, Error> {
-    match c {
-        Some(c) if !crate::domain::valid_cursor(c) => Err(Error::InvalidCursor),
-        other => Ok(other),
-    }
 }
 
 #[derive(OpenApi)]

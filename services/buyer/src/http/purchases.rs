@@ -15,7 +15,7 @@ use platform::extract::Idempotent;
 use platform::{Authorized, Caller, ValidJson, ValidPath, ValidQuery};
 use store::idempotency::{self, Claim};
 
-use super::{BuyerRead, BuyerWrite, TenantQuery, cursor, page_size, tenant, visible};
+use super::{BuyerRead, BuyerWrite, TenantQuery, page, tenant, visible};
 use crate::clients::CallError;
 use crate::jobs::{self, Work};
 use crate::saga;
@@ -201,20 +201,7 @@ pub(super) async fn list_purchases(
     auth: Authorized<BuyerRead>,
     ValidQuery(q): ValidQuery<ListQuery>,
 ) -> Result<Json<PurchaseList>, Error> {
-    let tenant = tenant(&auth.caller, q.tenant_id.as_deref(), &s)?;
-    let limit = page_size(q.limit);
-    let mut conn = s.db.conn().await?;
-    let mut list = purchases::list(
-        conn.exec(),
-        &tenant,
-        q.buyer_id.as_deref(),
-        cursor(q.cursor.as_deref())?,
-        limit + 1,
-    )
-    .await?;
-    let more = i64::try_from(list.len()).unwrap_or(0) > limit;
-    list.truncate(usize::try_from(limit).unwrap_or(25));
-    let next_cursor = more.then(|| list.last().map(|p| p.id.clone())).flatten();
+    let (list, next_cursor) = page::fetch(&s, &auth.caller, &q, purchases::list, |r| &r.id).await?;
     Ok(Json(PurchaseList {
         purchases: list,
         next_cursor,

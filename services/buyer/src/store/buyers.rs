@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use contracts::buyer::{Buyer, BuyerWalletAccount, CreateBuyer};
 use store::{Exec, on};
 
+use super::query;
 use crate::Error;
 
 /// A buyer row.
@@ -69,16 +70,13 @@ pub(crate) async fn insert(
 
 /// A buyer by id (any tenant: callers check it).
 pub(crate) async fn find(exec: Exec<'_>, id: &str) -> Result<Option<BuyerRow>, Error> {
-    let row = on!(exec, |c| {
-        sqlx::query_as(
+    query::by_id(
+        exec,
         "SELECT id, tenant_id, name, segment, profile_user_id, whatsapp_e164, created_at, updated_at
-         FROM buyer_buyers WHERE id = $1"
+         FROM buyer_buyers WHERE id = $1",
+        id,
     )
-    .bind(id)
-    .fetch_optional(c)
-    .await?
-    });
-    Ok(row)
+    .await
 }
 
 /// The buyer's wallet accounts: (asset, account id).

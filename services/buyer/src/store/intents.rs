@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use contracts::buyer::{Intent, IntentChanged, IntentStatus, IntentSummary};
 use store::{Exec, on};
 
+use super::query::{self, Page};
 use crate::Error;
 
 macro_rules! cols {
@@ -124,15 +125,12 @@ pub(crate) async fn insert(exec: Exec<'_>, new: &NewIntent<'_>) -> Result<Intent
 
 /// An intent by id (any tenant: callers check it).
 pub(crate) async fn find(exec: Exec<'_>, id: &str) -> Result<Option<IntentRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(),
-        " FROM buyer_intents WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::by_id(
+        exec,
+        concat!("SELECT ", cols!(), " FROM buyer_intents WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 /// The buyer's newest intents.
@@ -141,16 +139,17 @@ pub(crate) async fn latest_of(
     buyer_id: &str,
     n: i64,
 ) -> Result<Vec<IntentRow>, Error> {
-    let rows = on!(exec, |c| sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(),
-        " FROM buyer_intents WHERE buyer_id = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(buyer_id)
-    .bind(n)
-    .fetch_all(c)
-    .await?);
-    Ok(rows)
+    query::latest(
+        exec,
+        concat!(
+            "SELECT ",
+            cols!(),
+            " FROM buyer_intents WHERE buyer_id = $1 ORDER BY id DESC LIMIT $2"
+        ),
+        buyer_id,
+        n,
+    )
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -166,26 +165,17 @@ struct SummaryRow {
 }
 
 /// A page of the tenant's intents, newest first (ids are ULIDs: id order is creation order).
-pub(crate) async fn list(
-    exec: Exec<'_>,
-    tenant: &str,
-    buyer: Option<&str>,
-    before: Option<&str>,
-    limit: i64,
-) -> Result<Vec<IntentSummary>, Error> {
-    let rows: Vec<SummaryRow> = on!(exec, |c| sqlx::query_as(
+pub(crate) async fn list(exec: Exec<'_>, page: &Page<'_>) -> Result<Vec<IntentSummary>, Error> {
+    let rows: Vec<SummaryRow> = query::page(
+        exec,
         "SELECT i.id, i.buyer_id, b.name AS buyer_name, i.channel, i.status, i.created_at,
                 i.expires_at, i.quote_count
          FROM buyer_intents i JOIN buyer_buyers b ON b.id = i.buyer_id
          WHERE i.tenant_id = $1 AND ($2 IS NULL OR i.buyer_id = $2) AND ($3 IS NULL OR i.id < $3)
-         ORDER BY i.id DESC LIMIT $4"
+         ORDER BY i.id DESC LIMIT $4",
+        page,
     )
-    .bind(tenant)
-    .bind(buyer)
-    .bind(before)
-    .bind(limit)
-    .fetch_all(c)
-    .await?);
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| IntentSummary {
@@ -208,19 +198,20 @@ pub(crate) async fn expire(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<IntentRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "UPDATE buyer_intents SET status = 'expired', updated_at = $2
-         WHERE id = $1 AND status = 'pending' AND expires_at <= $2
-           AND NOT EXISTS (SELECT 1 FROM buyer_purchases p WHERE p.intent_id = $1
-                           AND p.status IN ('pending', 'reserved'))
-         RETURNING ",
-        cols!()
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::transition(
+        exec,
+        concat!(
+            "UPDATE buyer_intents SET status = 'expired', updated_at = $2
+             WHERE id = $1 AND status = 'pending' AND expires_at <= $2
+               AND NOT EXISTS (SELECT 1 FROM buyer_purchases p WHERE p.intent_id = $1
+                               AND p.status IN ('pending', 'reserved'))
+             RETURNING ",
+            cols!()
+        ),
+        id,
+        now,
+    )
+    .await
 }
 
 /// Cancels a pending intent that no live purchase holds. `None` when nothing changed.
@@ -229,19 +220,20 @@ pub(crate) async fn cancel(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<IntentRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "UPDATE buyer_intents SET status = 'cancelled', updated_at = $2
-         WHERE id = $1 AND status = 'pending'
-           AND NOT EXISTS (SELECT 1 FROM buyer_purchases p WHERE p.intent_id = $1
-                           AND p.status NOT IN ('cancelled', 'failed'))
-         RETURNING ",
-        cols!()
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::transition(
+        exec,
+        concat!(
+            "UPDATE buyer_intents SET status = 'cancelled', updated_at = $2
+             WHERE id = $1 AND status = 'pending'
+               AND NOT EXISTS (SELECT 1 FROM buyer_purchases p WHERE p.intent_id = $1
+                               AND p.status NOT IN ('cancelled', 'failed'))
+             RETURNING ",
+            cols!()
+        ),
+        id,
+        now,
+    )
+    .await
 }
 
 /// Matches a pending intent to the quote bought. `None` when it was not pending.

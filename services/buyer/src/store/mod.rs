@@ -3,3 +3,6 @@
 pub(crate) mod buyers;
 pub(crate) mod intents;
 pub(crate) mod purchases;
+mod query;
+
+pub(crate) use query::Page;

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use contracts::buyer::{ConfirmActor, Purchase, PurchaseStatus, PurchaseSummary};
 use store::{Exec, on};
 
+use super::query::{self, Page};
 use crate::Error;
 
 macro_rules! cols {
@@ -146,15 +147,12 @@ pub(crate) async fn live_on_quote(exec: Exec<'_>, quote_id: &str) -> Result<bool
 
 /// A purchase by id (any tenant: callers check it).
 pub(crate) async fn find(exec: Exec<'_>, id: &str) -> Result<Option<PurchaseRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(),
-        " FROM buyer_purchases WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::by_id(
+        exec,
+        concat!("SELECT ", cols!(), " FROM buyer_purchases WHERE id = $1"),
+        id,
+    )
+    .await
 }
 
 /// The buyer's newest purchases.
@@ -163,16 +161,17 @@ pub(crate) async fn latest_of(
     buyer_id: &str,
     n: i64,
 ) -> Result<Vec<PurchaseRow>, Error> {
-    let rows = on!(exec, |c| sqlx::query_as(concat!(
-        "SELECT ",
-        cols!(),
-        " FROM buyer_purchases WHERE buyer_id = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(buyer_id)
-    .bind(n)
-    .fetch_all(c)
-    .await?);
-    Ok(rows)
+    query::latest(
+        exec,
+        concat!(
+            "SELECT ",
+            cols!(),
+            " FROM buyer_purchases WHERE buyer_id = $1 ORDER BY id DESC LIMIT $2"
+        ),
+        buyer_id,
+        n,
+    )
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -191,26 +190,17 @@ struct SummaryRow {
 }
 
 /// A page of the tenant's purchases, newest first.
-pub(crate) async fn list(
-    exec: Exec<'_>,
-    tenant: &str,
-    buyer: Option<&str>,
-    before: Option<&str>,
-    limit: i64,
-) -> Result<Vec<PurchaseSummary>, Error> {
-    let rows: Vec<SummaryRow> = on!(exec, |c| sqlx::query_as(
+pub(crate) async fn list(exec: Exec<'_>, page: &Page<'_>) -> Result<Vec<PurchaseSummary>, Error> {
+    let rows: Vec<SummaryRow> = query::page(
+        exec,
         "SELECT p.id, p.quote_id, p.vendor_id, p.buyer_id, b.name AS buyer_name, p.status,
                 p.reason, p.created_at, p.settled_at, p.amount_minor, p.currency
          FROM buyer_purchases p JOIN buyer_buyers b ON b.id = p.buyer_id
          WHERE p.tenant_id = $1 AND ($2 IS NULL OR p.buyer_id = $2) AND ($3 IS NULL OR p.id < $3)
-         ORDER BY p.id DESC LIMIT $4"
+         ORDER BY p.id DESC LIMIT $4",
+        page,
     )
-    .bind(tenant)
-    .bind(buyer)
-    .bind(before)
-    .bind(limit)
-    .fetch_all(c)
-    .await?);
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| PurchaseSummary {
@@ -258,16 +248,17 @@ pub(crate) async fn mark_accepted(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<PurchaseRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "UPDATE buyer_purchases SET status = 'accepted', accepted_at = $2, updated_at = $2
-         WHERE id = $1 AND status = 'reserved' RETURNING ",
-        cols!()
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::transition(
+        exec,
+        concat!(
+            "UPDATE buyer_purchases SET status = 'accepted', accepted_at = $2, updated_at = $2
+             WHERE id = $1 AND status = 'reserved' RETURNING ",
+            cols!()
+        ),
+        id,
+        now,
+    )
+    .await
 }
 
 /// Ends a live, unsettled purchase as `failed` or `cancelled` with `reason`. `None` when it was
@@ -305,19 +296,20 @@ pub(crate) async fn expire(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<PurchaseRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "UPDATE buyer_purchases SET status = 'cancelled', reason = 'deadline_passed',
-                cancelled_at = $2, updated_at = $2
-         WHERE id = $1 AND status IN ('pending', 'reserved', 'accepted')
-           AND (vendor_confirmed_at IS NULL OR buyer_confirmed_at IS NULL)
-         RETURNING ",
-        cols!()
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::transition(
+        exec,
+        concat!(
+            "UPDATE buyer_purchases SET status = 'cancelled', reason = 'deadline_passed',
+                    cancelled_at = $2, updated_at = $2
+             WHERE id = $1 AND status IN ('pending', 'reserved', 'accepted')
+               AND (vendor_confirmed_at IS NULL OR buyer_confirmed_at IS NULL)
+             RETURNING ",
+            cols!()
+        ),
+        id,
+        now,
+    )
+    .await
 }
 
 /// The reservation was voided (or never made): nothing more to release.
@@ -340,29 +332,21 @@ pub(crate) async fn confirm(
     actor: ConfirmActor,
     now: DateTime<Utc>,
 ) -> Result<Option<PurchaseRow>, Error> {
-    let row = match actor {
-        ConfirmActor::Vendor => on!(exec, |c| sqlx::query_as(concat!(
+    let sql = match actor {
+        ConfirmActor::Vendor => concat!(
             "UPDATE buyer_purchases SET vendor_confirmed_at = COALESCE(vendor_confirmed_at, $2),
                     updated_at = $2
              WHERE id = $1 AND status = 'accepted' RETURNING ",
             cols!()
-        ))
-        .bind(id)
-        .bind(now)
-        .fetch_optional(c)
-        .await?),
-        ConfirmActor::Buyer => on!(exec, |c| sqlx::query_as(concat!(
+        ),
+        ConfirmActor::Buyer => concat!(
             "UPDATE buyer_purchases SET buyer_confirmed_at = COALESCE(buyer_confirmed_at, $2),
                     updated_at = $2
              WHERE id = $1 AND status = 'accepted' RETURNING ",
             cols!()
-        ))
-        .bind(id)
-        .bind(now)
-        .fetch_optional(c)
-        .await?),
+        ),
     };
-    Ok(row)
+    query::transition(exec, sql, id, now).await
 }
 
 /// `accepted` (both confirmed) -> `settled`. `None` when it was not (settled before).
@@ -371,16 +355,17 @@ pub(crate) async fn mark_settled(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<PurchaseRow>, Error> {
-    let row = on!(exec, |c| sqlx::query_as(concat!(
-        "UPDATE buyer_purchases SET status = 'settled', settled_at = $2, updated_at = $2
-         WHERE id = $1 AND status = 'accepted'
-           AND vendor_confirmed_at IS NOT NULL AND buyer_confirmed_at IS NOT NULL
-         RETURNING ",
-        cols!()
-    ))
-    .bind(id)
-    .bind(now)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+    query::transition(
+        exec,
+        concat!(
+            "UPDATE buyer_purchases SET status = 'settled', settled_at = $2, updated_at = $2
+             WHERE id = $1 AND status = 'accepted'
+               AND vendor_confirmed_at IS NOT NULL AND buyer_confirmed_at IS NOT NULL
+             RETURNING ",
+            cols!()
+        ),
+        id,
+        now,
+    )
+    .await
 }
