@@ -71,14 +71,15 @@ pub static SERVICES: &[Entry] = &[
     entry::<whatsapp_webhook_worker::WhatsappWebhookWorker>(
         "WhatsApp webhook ingestion, routing and outbound messages",
     ),
+    entry::<whatsapp_pricing::WhatsappPricing>(
+        "motor-insurance quote conversations and the tariff engine",
+    ),
 ];
 
 /// Services still being built (their issues are open): `easymo serve` and `migrate` run them, so
 /// they can be tried and tested as processes, and `generate` keeps their files current, but `up`
 /// and `audit` leave them out until they are complete.
-pub static BUILDING: &[Entry] = &[entry::<whatsapp_pricing::WhatsappPricing>(
-    "motor-insurance quotes and tariffs",
-)];
+pub static BUILDING: &[Entry] = &[];
 
 /// The entry named `name`, complete or being built.
 pub fn find(name: &str) -> Option<&'static Entry> {

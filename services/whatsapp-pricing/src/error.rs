@@ -42,6 +42,12 @@ pub enum Error {
     /// A stored tariff no longer loads (the table was edited by hand).
     #[error("stored tariff {0} is invalid")]
     CorruptTariff(String, #[source] pricing::TariffError),
+    /// A conversation kept losing version races (retried later by the caller).
+    #[error("the conversation is being changed concurrently")]
+    Contended,
+    /// A dependency could not be called.
+    #[error("{0}")]
+    Dependency(String),
     /// Unexpected storage failure.
     #[error("storage failure")]
     Store(#[source] store::Error),
@@ -73,15 +79,17 @@ impl ApiError for Error {
     fn status(&self) -> StatusCode {
         match self {
             Self::QuoteNotFound | Self::TariffNotFound => StatusCode::NOT_FOUND,
-            Self::NotQuoted(_) | Self::TariffConflict(_) | Self::IdempotencyInFlight => {
-                StatusCode::CONFLICT
-            }
+            Self::NotQuoted(_)
+            | Self::TariffConflict(_)
+            | Self::IdempotencyInFlight
+            | Self::Contended => StatusCode::CONFLICT,
             Self::Invalid(_)
             | Self::InvalidTariff(_)
             | Self::TariffInThePast(_)
             | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TenantForbidden => StatusCode::FORBIDDEN,
             Self::CorruptTariff(..) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Dependency(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -97,6 +105,8 @@ impl ApiError for Error {
             Self::TenantForbidden => "whatsapp-pricing.tenant_forbidden",
             Self::IdempotencyKeyReused => "whatsapp-pricing.idempotency_key_reused",
             Self::IdempotencyInFlight => "whatsapp-pricing.idempotency_in_flight",
+            Self::Contended => "whatsapp-pricing.contended",
+            Self::Dependency(_) => "whatsapp-pricing.dependency",
             Self::CorruptTariff(..) | Self::Store(_) => "whatsapp-pricing.internal",
         }
     }

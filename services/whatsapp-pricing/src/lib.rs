@@ -4,6 +4,7 @@
 
 mod book;
 mod config;
+mod conversation;
 mod domain;
 mod error;
 mod http;
@@ -49,9 +50,15 @@ impl Service for WhatsappPricing {
     async fn build(ctx: &Ctx, config: Config) -> anyhow::Result<Built> {
         let db = ::store::Db::connect(&ctx.common).await?;
         ::store::spawn_background(ctx, &db);
-        let state = state::AppState::new(db.clone(), config, &ctx.common);
-        let mut built = Built::new(http::router(state));
+        let conversation = config.conversation;
+        let state = state::AppState::new(db.clone(), config.clone(), &ctx.common);
+        let mut built = Built::new(http::router(state.clone()));
         built.checks.push(db.check());
+        if conversation {
+            let runner = conversation::run::Runner::new(state, &config, ctx.keys.clone())?;
+            runner.start(ctx);
+            built.checks.extend(runner.checks());
+        }
         built
             .on_shutdown
             .push(Box::pin(async move { db.close().await }));

@@ -20,3 +20,58 @@ pub(crate) fn tariff_added(action: &'static str) {
     )
     .increment(1);
 }
+
+/// An input applied to a conversation: `applied`, `duplicate` or `malformed`.
+pub(crate) fn conversation_input(kind: &'static str, outcome: &'static str) {
+    metrics::counter!(
+        "whatsapp_pricing_conversation_inputs_total",
+        "service" => "whatsapp-pricing",
+        "kind" => kind,
+        "outcome" => outcome
+    )
+    .increment(1);
+}
+
+/// A conversation write lost a version race (another replica wrote first) and was retried.
+pub(crate) fn conversation_race() {
+    metrics::counter!(
+        "whatsapp_pricing_conversation_races_total",
+        "service" => "whatsapp-pricing"
+    )
+    .increment(1);
+}
+
+/// A reply handed to the worker: `queued`, `retried` or `refused`.
+pub(crate) fn reply(outcome: &'static str) {
+    metrics::counter!(
+        "whatsapp_pricing_replies_total",
+        "service" => "whatsapp-pricing",
+        "outcome" => outcome
+    )
+    .increment(1);
+}
+
+/// A document reading: its latency and outcome (`ok` or the failure's code).
+pub(crate) fn ocr(elapsed: std::time::Duration, outcome: &'static str) {
+    metrics::histogram!(
+        "whatsapp_pricing_ocr_duration_seconds",
+        "service" => "whatsapp-pricing"
+    )
+    .record(elapsed.as_secs_f64());
+    metrics::counter!(
+        "whatsapp_pricing_ocr_total",
+        "service" => "whatsapp-pricing",
+        "outcome" => outcome
+    )
+    .increment(1);
+}
+
+/// A collection received: `paid`, `unmatched`, `amount_mismatch`, `already_paid`, ...
+pub(crate) fn payment(outcome: &'static str) {
+    metrics::counter!(
+        "whatsapp_pricing_payments_total",
+        "service" => "whatsapp-pricing",
+        "outcome" => outcome
+    )
+    .increment(1);
+}

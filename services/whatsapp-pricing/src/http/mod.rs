@@ -1,7 +1,7 @@
 //! HTTP routes of the whatsapp-pricing service.
 
 mod paylink;
-mod quotes;
+pub(crate) mod quotes;
 mod tariffs;
 
 use axum::Router;

@@ -5,11 +5,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{SubsecRound, Utc};
+use chrono::{NaiveDate, SubsecRound, Utc};
 use contracts::pricing::{CreateQuote, QuoteComparison};
 use platform::extract::Idempotent;
 use platform::{Authorized, ValidPath};
-use pricing::{Insurer, PaymentReference, quote_all};
+use pricing::{Insurer, Offer, PaymentReference, quote_all};
 use store::{Tx, idempotency};
 
 use super::PricingQuote;
@@ -56,26 +56,7 @@ pub(super) async fn create_quote(
     });
     let input_json = serde_json::to_value(input.get())?;
     let res = idempotency::run(&s.db, idem, async |tx: &mut Tx| {
-        let mut wire = Vec::with_capacity(offers.len());
-        for (insurer, offer) in Insurer::ALL.into_iter().zip(&offers) {
-            let reference = match offer {
-                Ok(_) => Some(PaymentReference::from_sequence(
-                    sql::quotes::next_reference(tx).await?,
-                )),
-                Err(_) => None,
-            };
-            wire.push(domain::to_wire(insurer, offer, reference));
-        }
-        let quote = QuoteComparison {
-            id: ulid::Ulid::generate().to_string(),
-            tenant_id: tenant.clone(),
-            priced_on: today,
-            input: input_json,
-            offers: wire,
-            // Microseconds: what PostgreSQL stores, so a read returns exactly what was answered.
-            created_at: Utc::now().trunc_subsecs(6),
-        };
-        sql::quotes::insert(tx, &quote).await?;
+        let quote = store_comparison(tx, &tenant, today, input_json.clone(), &offers).await?;
         Ok::<_, Error>((StatusCode::CREATED, quote))
     })
     .await?;
@@ -85,6 +66,37 @@ pub(super) async fn create_quote(
         }
     }
     Ok(res)
+}
+
+/// Gives each quoted offer a fresh payment reference and stores the comparison (immutable).
+pub(crate) async fn store_comparison(
+    tx: &mut Tx,
+    tenant: &str,
+    today: NaiveDate,
+    input: serde_json::Value,
+    offers: &[Offer<'_>],
+) -> Result<QuoteComparison, Error> {
+    let quoted = offers.iter().filter(|o| o.is_ok()).count();
+    let mut numbers = sql::quotes::next_references(tx, quoted).await?.into_iter();
+    let mut wire = Vec::with_capacity(offers.len());
+    for (insurer, offer) in Insurer::ALL.into_iter().zip(offers) {
+        let reference = match offer {
+            Ok(_) => numbers.next().map(PaymentReference::from_sequence),
+            Err(_) => None,
+        };
+        wire.push(domain::to_wire(insurer, offer, reference));
+    }
+    let quote = QuoteComparison {
+        id: ulid::Ulid::generate().to_string(),
+        tenant_id: tenant.to_owned(),
+        priced_on: today,
+        input,
+        offers: wire,
+        // Microseconds: what PostgreSQL stores, so a read returns exactly what was answered.
+        created_at: Utc::now().trunc_subsecs(6),
+    };
+    sql::quotes::insert(tx, &quote).await?;
+    Ok(quote)
 }
 
 /// Get a stored quote, exactly as it was created.

@@ -21,7 +21,38 @@ pub(crate) async fn next_reference(tx: &mut Tx) -> Result<u64, Error> {
     Ok(u64::try_from(seq).unwrap_or(0))
 }
 
-/// Stores a comparison and every insurer's answer.
+/// `n` fresh payment-reference numbers in one statement (one round trip, whatever `n`).
+pub(crate) async fn next_references(tx: &mut Tx, n: usize) -> Result<Vec<u64>, Error> {
+    let sql: &'static str = match n {
+        0 => return Ok(Vec::new()),
+        1 => "INSERT INTO payment_reference_seq (created_at) VALUES ($1) RETURNING seq",
+        2 => "INSERT INTO payment_reference_seq (created_at) VALUES ($1), ($1) RETURNING seq",
+        3 => "INSERT INTO payment_reference_seq (created_at) VALUES ($1), ($1), ($1) RETURNING seq",
+        4 => {
+            "INSERT INTO payment_reference_seq (created_at) VALUES ($1), ($1), ($1), ($1)
+             RETURNING seq"
+        }
+        _ => {
+            let mut all = Vec::with_capacity(n);
+            for _ in 0..n {
+                all.push(next_reference(tx).await?);
+            }
+            return Ok(all);
+        }
+    };
+    let now = Utc::now();
+    let rows: Vec<(i64,)> = on!(tx.exec(), |c| sqlx::query_as(sql)
+        .bind(now)
+        .fetch_all(c)
+        .await?);
+    // Sequences start at 1, so a number is never negative.
+    Ok(rows
+        .into_iter()
+        .map(|(seq,)| u64::try_from(seq).unwrap_or(0))
+        .collect())
+}
+
+/// Stores a comparison and every insurer's answer (two statements).
 pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error> {
     on!(tx.exec(), |c| sqlx::query(
         "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at)
@@ -35,26 +66,24 @@ pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error
     .execute(c)
     .await?
     .rows_affected());
-    for (position, offer) in (0_i32..).zip(&q.offers) {
-        on!(tx.exec(), |c| {
-            sqlx::query(
-            "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, tariff_version,
-                                       total, payment_reference, offer)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        )
-        .bind(&q.id)
-        .bind(position)
-        .bind(&offer.insurer)
-        .bind(&offer.status)
-        .bind(&offer.tariff_version)
-        .bind(offer.total)
-        .bind(&offer.payment_reference)
-        .bind(Json(offer))
-        .execute(c)
-        .await?
-        .rows_affected()
-        });
-    }
+    let offers: Vec<(i32, &InsurerOffer)> = (0_i32..).zip(&q.offers).collect();
+    store::insert_many!(
+        tx.exec(),
+        "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, tariff_version,
+                                             total, payment_reference, offer) ",
+        offers,
+        |b, row| {
+            let (position, offer) = *row;
+            b.push_bind(&q.id)
+                .push_bind(position)
+                .push_bind(&offer.insurer)
+                .push_bind(&offer.status)
+                .push_bind(&offer.tariff_version)
+                .push_bind(offer.total)
+                .push_bind(&offer.payment_reference)
+                .push_bind(Json(offer));
+        }
+    )?;
     Ok(())
 }
 
