@@ -7,18 +7,16 @@
 //! a circuit breaker whose state shows in metrics and `/ready`. The key is a [`SecretString`]:
 //! it is never logged, and `Debug` redacts it.
 
-mod base64;
-
 use std::time::Duration;
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use platform::client::{BreakerConfig, ClientConfig, HttpClient};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-pub use base64::encode as base64_encode;
 
 /// How to reach the model.
 #[derive(Debug, Clone)]
@@ -152,7 +150,7 @@ impl Part {
             Self::Text(t) => json!({"type": "text", "text": t}),
             Self::Image { mime, bytes } => json!({
                 "type": "image_url",
-                "image_url": {"url": format!("data:{mime};base64,{}", base64::encode(bytes))}
+                "image_url": {"url": format!("data:{mime};base64,{}", BASE64_STANDARD.encode(bytes))}
             }),
         }
     }
