@@ -24,7 +24,8 @@ redis_port=${BENCH_REDIS_PORT:-6391}
 [[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release -q -p easymo -p bench
 bin=$CARGO_TARGET_DIR/release
 work=$(mktemp -d)
-server= redis=
+server=''
+redis=''
 cleanup() {
     [[ -n $server ]] && kill "$server" 2>/dev/null || true
     [[ -n $redis ]] && kill "$redis" 2>/dev/null || true
