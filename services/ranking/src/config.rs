@@ -7,8 +7,11 @@ use platform::Env;
 pub struct Config {
     /// `RANKING_RECENT_DAYS`: the window of accepted quotes counted as recency.
     pub recent_days: i64,
-    /// `RANKING_MAX_CANDIDATES`: most vendors scored per request (the rest are not ranked).
+    /// `RANKING_MAX_CANDIDATES`: most vendors of a tenant and region held for ranking (past it,
+    /// the highest vendor ids are not ranked, and `ranking_candidates_truncated_total` counts it).
     pub max_candidates: i64,
+    /// `RANKING_SNAPSHOT_MS`: how long requests share one read of a tenant and region's vendors.
+    pub snapshot_window: std::time::Duration,
 }
 
 impl Config {
@@ -24,16 +27,22 @@ impl Config {
         );
         let max_candidates: i64 = env.or(
             "RANKING_MAX_CANDIDATES",
-            5000,
-            "most vendors of a tenant and region scored per request (default 5000)",
+            50_000,
+            "most vendors of a tenant and region held for ranking (default 50000)",
         );
         env.check(
             max_candidates > 0,
             "RANKING_MAX_CANDIDATES must be positive",
         );
+        let snapshot_window = env.millis(
+            "RANKING_SNAPSHOT_MS",
+            std::time::Duration::from_millis(1000),
+            "milliseconds ranking requests share one read of a tenant and region's vendors; 0 reads every time (default 1000)",
+        );
         Self {
             recent_days,
             max_candidates,
+            snapshot_window,
         }
     }
 }

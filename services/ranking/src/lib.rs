@@ -7,6 +7,7 @@ mod error;
 mod http;
 mod metrics;
 mod projection;
+mod snapshot;
 mod state;
 mod store;
 

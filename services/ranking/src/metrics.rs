@@ -21,3 +21,8 @@ pub(crate) fn event(kind: &str, outcome: &'static str) {
     metrics::counter!("ranking_events_total", "service" => "ranking", "type" => kind.to_owned(), "outcome" => outcome)
         .increment(1);
 }
+
+/// A tenant and region had more vendors than `RANKING_MAX_CANDIDATES`: some were not ranked.
+pub(crate) fn candidates_truncated() {
+    metrics::counter!("ranking_candidates_truncated_total", "service" => "ranking").increment(1);
+}

@@ -72,6 +72,7 @@ pub(crate) async fn apply(s: &AppState, event: &Envelope) -> Result<(), Error> {
         Err(Effect::Failed(e)) => return Err(e),
     };
     tx.commit().await?;
+    s.snapshots.invalidate();
     metrics::event(&event.kind, outcome);
     Ok(())
 }

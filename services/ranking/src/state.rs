@@ -13,12 +13,15 @@ pub(crate) struct AppState {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
     pub(crate) default_tenant: Arc<str>,
+    /// Candidate snapshots shared by ranking requests.
+    pub(crate) snapshots: crate::snapshot::Snapshots,
 }
 
 impl AppState {
     pub(crate) fn new(db: Db, config: Config, common: &CommonConfig) -> Self {
         Self {
             db,
+            snapshots: crate::snapshot::Snapshots::new(config.snapshot_window),
             config: Arc::new(config),
             default_tenant: Arc::from(common.default_tenant_id.as_str()),
         }

@@ -1,6 +1,5 @@
 //! `GET /ranking/vendors` and `POST /ranking/feedback`.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use axum::extract::State;
@@ -28,16 +27,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/ranking/feedback", post(feedback))
 }
 
-fn ranked(row: vendors::VendorRow, recent: i64, weights: &Weights, explain: bool) -> RankedVendor {
+fn ranked(row: &vendors::VendorRow, recent: i64, weights: &Weights, explain: bool) -> RankedVendor {
     let components = score::components(&row.signals(recent));
     let (rating, rating_count) = (row.rating(), row.rating_count());
     RankedVendor {
         id: row.vendor_id.clone(),
-        vendor_id: row.vendor_id,
-        tenant_id: row.tenant_id,
-        name: row.name,
-        region: row.region,
-        categories: row.categories.0,
+        vendor_id: row.vendor_id.clone(),
+        tenant_id: row.tenant_id.clone(),
+        name: row.name.clone(),
+        region: row.region.clone(),
+        categories: row.categories.0.clone(),
         rating,
         rating_count,
         fulfilment_rate: row.fulfilment_rate,
@@ -111,43 +110,49 @@ pub(super) async fn list_vendors(
     };
     let wanted = q.categories.as_deref().map(domain::parse_categories);
     let (weights, assignment) = weights_for(&s, &tenant, &q).await?;
-    let mut conn = s.db.conn().await?;
-    let rows = vendors::candidates(
-        conn.exec(),
-        &tenant,
-        q.region.as_deref(),
-        s.config.max_candidates,
-    )
-    .await?;
-    let recent: HashMap<String, i64> = vendors::recent_counts(conn.exec(), &tenant, since(&s))
-        .await?
-        .into_iter()
-        .collect();
-    drop(conn);
+    let snap = s
+        .snapshots
+        .get(
+            &s.db,
+            &tenant,
+            q.region.as_deref(),
+            s.config.max_candidates,
+            s.config.recent_days,
+        )
+        .await?;
+    if snap.truncated {
+        metrics::candidates_truncated();
+    }
     let explain = q.explain.unwrap_or(false);
-    let mut list: Vec<RankedVendor> = rows
-        .into_iter()
+    // Scores first, on borrowed rows; only the page is built into answers.
+    let mut scored: Vec<(f64, &vendors::VendorRow, i64)> = snap
+        .rows
+        .iter()
         .filter(|r| {
             wanted
                 .as_ref()
                 .is_none_or(|w| r.categories.0.iter().any(|c| w.contains(c)))
         })
         .map(|r| {
-            let n = recent.get(&r.vendor_id).copied().unwrap_or(0);
-            ranked(r, n, &weights, explain)
+            let n = snap.recent.get(&r.vendor_id).copied().unwrap_or(0);
+            (score::score(&r.signals(n), &weights), r, n)
         })
         .collect();
-    let candidates = list.len();
-    list.sort_by(|a, b| score::order((a.score, &a.vendor_id), (b.score, &b.vendor_id)));
+    let candidates = scored.len();
+    scored.sort_by(|a, b| score::order((a.0, &a.1.vendor_id), (b.0, &b.1.vendor_id)));
     if let Some((key, id)) = after {
-        list.retain(|v| {
-            let k = score::score_key(v.score);
-            k < key || (k == key && v.vendor_id > id)
+        scored.retain(|(score, r, _)| {
+            let k = score::score_key(*score);
+            k < key || (k == key && r.vendor_id > id)
         });
     }
     let limit = usize::try_from(q.limit.unwrap_or(20)).unwrap_or(20);
-    let more = list.len() > limit;
-    list.truncate(limit);
+    let more = scored.len() > limit;
+    scored.truncate(limit);
+    let list: Vec<RankedVendor> = scored
+        .iter()
+        .map(|(_, r, n)| ranked(r, *n, &weights, explain))
+        .collect();
     let next_cursor = more
         .then(|| {
             list.last()
@@ -188,7 +193,7 @@ pub(super) async fn feedback(
     });
     let since = since(&s);
     let body = &req.body;
-    idempotency::run(&s.db, idem, async |tx: &mut Tx| {
+    let answer = idempotency::run(&s.db, idem, async |tx: &mut Tx| {
         let row = vendors::add_rating(
             tx.exec(),
             &tenant,
@@ -201,8 +206,10 @@ pub(super) async fn feedback(
         let recent = vendors::recent_count(tx.exec(), &row.vendor_id, since).await?;
         Ok::<_, Error>((
             StatusCode::OK,
-            ranked(row, recent, &Weights::default(), true),
+            ranked(&row, recent, &Weights::default(), true),
         ))
     })
-    .await
+    .await;
+    s.snapshots.invalidate();
+    answer
 }

@@ -191,3 +191,38 @@ async fn a_retried_feedback_with_its_idempotency_key_counts_once() {
         "ranking.idempotency_key_reused"
     );
 }
+
+#[tokio::test]
+async fn vendors_past_the_candidate_limit_are_counted_and_the_rest_still_ranked() {
+    let app = TestApp::spawn_with::<ranking::Ranking>(&[("RANKING_MAX_CANDIDATES", "2")]).await;
+    for id in ["v-1", "v-2", "v-3"] {
+        publish(
+            &app,
+            &envelope(
+                contracts::marketplace::VENDOR_CREATED,
+                TENANT,
+                vendor(id, "kigali", &["moto"], Some(4.0)),
+            ),
+        )
+        .await;
+    }
+    // The projection holds all three; ranking holds the first two by id and counts the cut.
+    testkit::eventually(std::time::Duration::from_secs(10), || async {
+        let list = get(&app, &format!("/ranking/vendors?tenantId={TENANT}")).await;
+        let res = app.anon(Method::GET, "/metrics").send().await.unwrap();
+        let text = res.text().await.unwrap();
+        let cut = text
+            .lines()
+            .any(|l| l.starts_with("ranking_candidates_truncated_total") && !l.ends_with(" 0"));
+        (cut && list["vendors"].as_array().is_some_and(|v| v.len() == 2)).then_some(list)
+    })
+    .await;
+    let list = get(&app, &format!("/ranking/vendors?tenantId={TENANT}")).await;
+    let ids: Vec<&str> = list["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["vendorId"].as_str())
+        .collect();
+    assert_eq!(ids, ["v-1", "v-2"]);
+}
