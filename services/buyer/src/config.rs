@@ -96,8 +96,8 @@ impl Config {
         );
         let saga_concurrency: usize = env.or(
             "BUYER_SAGA_CONCURRENCY",
-            4,
-            "saga jobs run at once by one instance (default 4)",
+            32,
+            "saga jobs run at once by one instance (default 32; each mostly waits on the wallet and vendor)",
         );
         env.check(
             saga_max_attempts > 0 && saga_concurrency > 0,

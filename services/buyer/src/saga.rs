@@ -132,13 +132,20 @@ async fn reserve(s: &AppState, p: &PurchaseRow) -> Result<(), SagaError> {
         Ok(id) => id,
         Err(r) => return refused(s, p, &r).await,
     };
-    let dest = match s
-        .clients
-        .open_account(&p.tenant_id, "vendor", &p.vendor_id, &p.currency)
-        .await?
-    {
-        Ok(a) => a.id,
-        Err(r) => return refused(s, p, &r).await,
+    let key = (p.tenant_id.clone(), p.vendor_id.clone(), p.currency.clone());
+    let dest = match s.vendor_accounts.get(&key) {
+        Some(id) => id,
+        None => match s
+            .clients
+            .open_account(&p.tenant_id, "vendor", &p.vendor_id, &p.currency)
+            .await?
+        {
+            Ok(a) => {
+                s.vendor_accounts.insert(key, a.id.clone());
+                a.id
+            }
+            Err(r) => return refused(s, p, &r).await,
+        },
     };
     // Every field is derived from the stored purchase, so a retry is the same request.
     let req = TransferRequest {

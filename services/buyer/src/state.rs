@@ -18,6 +18,9 @@ pub(crate) struct AppState {
     pub(crate) default_tenant: Arc<str>,
     pub(crate) clients: Clients,
     pub(crate) retry: Arc<Retry>,
+    /// Vendor wallet accounts by (tenant, vendor, asset): an opened account never changes, so
+    /// each is asked of the wallet once per instance, not once per purchase.
+    pub(crate) vendor_accounts: Arc<quick_cache::sync::Cache<(String, String, String), String>>,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             default_tenant: Arc::from(common.default_tenant_id.as_str()),
             clients,
             retry: Arc::new(retry),
+            vendor_accounts: Arc::new(quick_cache::sync::Cache::new(10_000)),
         }
     }
 }
