@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/easymo-target}
 SECS=${BENCH_SECS:-10}
 CLIENTS=${BENCH_CLIENTS:-64}
-cargo build --release -q -p easymo -p bench
+[[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release -q -p easymo -p bench
 bin=$CARGO_TARGET_DIR/release
 work=$(mktemp -d)
 server=

@@ -37,6 +37,14 @@ pub struct Config {
     /// `WHATSAPP_PRICING_OCR_ATTEMPTS`: attempts of a reading job before the user is asked to
     /// type the facts (default 3).
     pub ocr_attempts: u32,
+    /// `WHATSAPP_PRICING_BATCH_MAX`: most quotes stored per transaction and commit (default 128).
+    pub batch_max: usize,
+    /// `WHATSAPP_PRICING_BATCH_WAIT_US`: longest a quote waits for others to share its commit
+    /// (default 1000 µs).
+    pub batch_wait: Duration,
+    /// `WHATSAPP_PRICING_TARIFF_REFRESH_MS`: how often the in-memory tariff snapshot checks the
+    /// database for versions published by another replica (default 1000 ms).
+    pub tariff_refresh: Duration,
 }
 
 impl Config {
@@ -129,6 +137,33 @@ impl Config {
             (1..=10).contains(&ocr_attempts),
             "WHATSAPP_PRICING_OCR_ATTEMPTS must be between 1 and 10",
         );
+        let batch_max: usize = env.or(
+            "WHATSAPP_PRICING_BATCH_MAX",
+            128,
+            "quotes stored per transaction and commit, 1-512 (default 128)",
+        );
+        env.check(
+            (1..=512).contains(&batch_max),
+            "WHATSAPP_PRICING_BATCH_MAX must be between 1 and 512",
+        );
+        let batch_wait_us: u64 = env.or(
+            "WHATSAPP_PRICING_BATCH_WAIT_US",
+            1000,
+            "microseconds a quote waits to share a commit, 0-100000 (default 1000)",
+        );
+        env.check(
+            batch_wait_us <= 100_000,
+            "WHATSAPP_PRICING_BATCH_WAIT_US must be at most 100000",
+        );
+        let tariff_refresh = env.millis(
+            "WHATSAPP_PRICING_TARIFF_REFRESH_MS",
+            Duration::from_secs(1),
+            "how often the tariff snapshot looks for versions published elsewhere, ms (default 1000)",
+        );
+        env.check(
+            (Duration::from_millis(10)..=Duration::from_secs(300)).contains(&tariff_refresh),
+            "WHATSAPP_PRICING_TARIFF_REFRESH_MS must be between 10 and 300000",
+        );
         Self {
             utc_offset_minutes,
             conversation,
@@ -141,6 +176,9 @@ impl Config {
             ocr_timeout,
             ocr_max_bytes,
             ocr_attempts,
+            batch_max,
+            batch_wait: Duration::from_micros(batch_wait_us),
+            tariff_refresh,
         }
     }
 }

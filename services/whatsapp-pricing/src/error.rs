@@ -48,32 +48,15 @@ pub enum Error {
     /// A dependency could not be called.
     #[error("{0}")]
     Dependency(String),
+    /// The database could not be reached (pool exhausted or closed, connection lost): retry.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] store::Error),
     /// Unexpected storage failure.
     #[error("storage failure")]
     Store(#[source] store::Error),
 }
 
-impl From<store::Error> for Error {
-    fn from(e: store::Error) -> Self {
-        match e {
-            store::Error::IdempotencyKeyReused => Self::IdempotencyKeyReused,
-            store::Error::IdempotencyInFlight => Self::IdempotencyInFlight,
-            other => Self::Store(other),
-        }
-    }
-}
-
-impl From<sqlx::Error> for Error {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Store(store::Error::from(e))
-    }
-}
-
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
-        Self::Store(store::Error::from(e))
-    }
-}
+store::errors_from_store!(Error);
 
 impl ApiError for Error {
     fn status(&self) -> StatusCode {
@@ -90,6 +73,7 @@ impl ApiError for Error {
             Self::TenantForbidden => StatusCode::FORBIDDEN,
             Self::CorruptTariff(..) | Self::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Dependency(_) => StatusCode::BAD_GATEWAY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -107,6 +91,7 @@ impl ApiError for Error {
             Self::IdempotencyInFlight => "whatsapp-pricing.idempotency_in_flight",
             Self::Contended => "whatsapp-pricing.contended",
             Self::Dependency(_) => "whatsapp-pricing.dependency",
+            Self::Unavailable(_) => "whatsapp-pricing.unavailable",
             Self::CorruptTariff(..) | Self::Store(_) => "whatsapp-pricing.internal",
         }
     }
@@ -115,6 +100,18 @@ impl ApiError for Error {
         match self {
             Self::Invalid(errors) => errors.clone(),
             _ => Vec::new(),
+        }
+    }
+}
+
+impl Error {
+    /// A failure, as the group-commit writer's error (it aborts the batch).
+    pub(crate) fn into_store(self) -> store::Error {
+        match self {
+            Self::Store(e) | Self::Unavailable(e) => e,
+            Self::IdempotencyKeyReused => store::Error::IdempotencyKeyReused,
+            Self::IdempotencyInFlight => store::Error::IdempotencyInFlight,
+            other => store::Error::Setup(other.to_string()),
         }
     }
 }

@@ -11,6 +11,7 @@ mod http;
 mod metrics;
 mod state;
 mod store;
+mod writer;
 
 use platform::{Built, Ctx, Env, Service};
 

@@ -8,6 +8,7 @@ use store::Db;
 
 use crate::Config;
 use crate::book::BookCache;
+use crate::writer::QuoteWriter;
 
 /// Application state: cheap to clone.
 #[derive(Clone)]
@@ -17,15 +18,28 @@ pub(crate) struct AppState {
     pub(crate) default_tenant: Arc<str>,
     /// The tariff versions stored, compiled once and reloaded when the table grows.
     pub(crate) book: Arc<BookCache>,
+    /// The group-commit writer `POST /v1/quotes` stores through.
+    pub(crate) quotes: QuoteWriter,
 }
 
 impl AppState {
+    /// Starts the quote writer (needs a Tokio runtime).
     pub(crate) fn new(db: Db, config: Config, common: &CommonConfig) -> Self {
+        let quotes = QuoteWriter::spawn(
+            db.clone(),
+            store::group::GroupConfig {
+                max_batch: config.batch_max,
+                max_wait: config.batch_wait,
+                ..store::group::GroupConfig::default()
+            },
+            "whatsapp-pricing.quotes",
+        );
         Self {
+            book: Arc::new(BookCache::new(config.tariff_refresh)),
             db,
             config: Arc::new(config),
             default_tenant: Arc::from(common.default_tenant_id.as_str()),
-            book: Arc::new(BookCache::default()),
+            quotes,
         }
     }
 

@@ -8,8 +8,8 @@ use contracts::pricing::{
 };
 use platform::FieldError;
 use pricing::{
-    Cover, Decline, ExcessSummary, InputError, Insurer, OccupantCover, Offer, OwnerType,
-    PaymentReference, QuoteInput, UsageType, ValidInput, VehicleCategory,
+    Cover, Decline, ExcessSummary, InputError, InstalmentPlan, Insurer, OccupantCover, Offer,
+    OwnerType, PaymentReference, QuoteInput, UsageType, ValidInput, VehicleCategory,
 };
 
 use crate::Error;
@@ -128,6 +128,25 @@ pub(crate) fn outcome(offer: &Offer<'_>) -> &'static str {
     }
 }
 
+/// The schedules of an insurer's instalment plans for a total, on the wire.
+pub(crate) fn instalments(plans: &[InstalmentPlan], total: i64) -> Vec<InstalmentOption> {
+    plans
+        .iter()
+        .map(|plan| InstalmentOption {
+            name: plan.name.clone(),
+            schedule: plan
+                .schedule(total)
+                .as_slice()
+                .iter()
+                .map(|i| InstalmentDue {
+                    at_month: i.at_month,
+                    amount: i.amount,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// One insurer's answer on the wire; a quoted offer carries `reference`.
 pub(crate) fn to_wire(
     insurer: Insurer,
@@ -168,22 +187,7 @@ pub(crate) fn to_wire(
                 .collect();
             out.short_term_factor = Some(q.short_term_factor.to_string());
             out.mandatory_excess = Some(ExcessSummary(q.mandatory_excess).to_string());
-            out.instalments = q
-                .instalments()
-                .iter()
-                .map(|plan| InstalmentOption {
-                    name: plan.name.clone(),
-                    schedule: plan
-                        .schedule(q.total)
-                        .as_slice()
-                        .iter()
-                        .map(|i| InstalmentDue {
-                            at_month: i.at_month,
-                            amount: i.amount,
-                        })
-                        .collect(),
-                })
-                .collect();
+            out.instalments = instalments(q.instalments(), q.total);
             out.warning = q.warning.map(|w| w.message().to_owned());
             out.payment_reference = reference.map(|r| r.to_string());
         }

@@ -1,8 +1,8 @@
 //! `/v1/quotes`: price one vehicle for every insurer and store the answers immutably.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, SubsecRound, Utc};
@@ -14,6 +14,7 @@ use store::{Tx, idempotency};
 
 use super::PricingQuote;
 use crate::state::AppState;
+use crate::writer::{IdemKey, NewQuote, Stored};
 use crate::{Error, domain, metrics, store as sql};
 
 pub(super) fn router() -> Router<AppState> {
@@ -48,27 +49,78 @@ pub(super) async fn create_quote(
     let book = s.book.current(&s.db).await?;
     let today = s.today();
     let offers = quote_all(&book.in_force(today), &input);
-    let scope = format!("{tenant}:{}:create_quote", caller.issuer);
-    let idem = req.key.as_deref().map(|key| idempotency::Request {
-        scope,
+    let quote = comparison(&tenant, today, serde_json::to_value(input.get())?, &offers);
+    let outcomes = offers.each_ref().map(domain::outcome);
+    let Idempotent {
+        key, request_hash, ..
+    } = req;
+    let idem = key.map(|key| IdemKey {
+        scope: format!("{tenant}:{}:create_quote", caller.issuer),
         key,
-        hash: &req.request_hash,
+        hash: request_hash,
     });
-    let input_json = serde_json::to_value(input.get())?;
-    let res = idempotency::run(&s.db, idem, async |tx: &mut Tx| {
-        let quote = store_comparison(tx, &tenant, today, input_json.clone(), &offers).await?;
-        Ok::<_, Error>((StatusCode::CREATED, quote))
-    })
-    .await?;
-    if res.status() == StatusCode::CREATED {
-        for (insurer, offer) in Insurer::ALL.into_iter().zip(&offers) {
-            metrics::quote_offer(insurer.as_str(), domain::outcome(offer));
+    match s.quotes.submit(NewQuote { idem, quote }).await? {
+        Ok(Stored::Created(body)) => {
+            for (insurer, outcome) in Insurer::ALL.into_iter().zip(outcomes) {
+                metrics::quote_offer(insurer.as_str(), outcome);
+            }
+            Ok(answer(StatusCode::CREATED, body, false))
         }
+        Ok(Stored::ReplayBody { status, body }) => Ok(answer(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            body,
+            true,
+        )),
+        Ok(Stored::ReplayQuote(id)) => {
+            let quote = load(&s, &id, None).await?.ok_or(Error::QuoteNotFound)?;
+            Ok(answer(
+                StatusCode::CREATED,
+                serde_json::to_string(&quote)?,
+                true,
+            ))
+        }
+        Err(refusal) => Err(refusal),
     }
-    Ok(res)
 }
 
-/// Gives each quoted offer a fresh payment reference and stores the comparison (immutable).
+/// A JSON answer, marked as a replay when it is one.
+fn answer(status: StatusCode, body: String, replayed: bool) -> Response {
+    let mut res = (status, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if replayed {
+        h.insert(idempotency::REPLAYED, HeaderValue::from_static("true"));
+    }
+    res
+}
+
+/// A new comparison of priced offers, payment references still unset.
+pub(crate) fn comparison(
+    tenant: &str,
+    today: NaiveDate,
+    input: serde_json::Value,
+    offers: &[Offer<'_>],
+) -> QuoteComparison {
+    QuoteComparison {
+        id: ulid::Ulid::generate().to_string(),
+        tenant_id: tenant.to_owned(),
+        priced_on: today,
+        input,
+        offers: Insurer::ALL
+            .into_iter()
+            .zip(offers)
+            .map(|(insurer, offer)| domain::to_wire(insurer, offer, None))
+            .collect(),
+        // Microseconds: what PostgreSQL stores, so a read returns exactly what was answered.
+        created_at: Utc::now().trunc_subsecs(6),
+    }
+}
+
+/// Gives each quoted offer a fresh payment reference and stores the comparison (immutable) in
+/// `tx`: the conversation stores its quotes with its own transaction.
 pub(crate) async fn store_comparison(
     tx: &mut Tx,
     tenant: &str,
@@ -76,27 +128,45 @@ pub(crate) async fn store_comparison(
     input: serde_json::Value,
     offers: &[Offer<'_>],
 ) -> Result<QuoteComparison, Error> {
-    let quoted = offers.iter().filter(|o| o.is_ok()).count();
+    let mut quote = comparison(tenant, today, input, offers);
+    let quoted = quote.offers.iter().filter(|o| o.total.is_some()).count();
     let mut numbers = sql::quotes::next_references(tx, quoted).await?.into_iter();
-    let mut wire = Vec::with_capacity(offers.len());
-    for (insurer, offer) in Insurer::ALL.into_iter().zip(offers) {
-        let reference = match offer {
-            Ok(_) => numbers.next().map(PaymentReference::from_sequence),
-            Err(_) => None,
-        };
-        wire.push(domain::to_wire(insurer, offer, reference));
+    for offer in quote.offers.iter_mut().filter(|o| o.total.is_some()) {
+        offer.payment_reference = numbers
+            .next()
+            .map(|n| PaymentReference::from_sequence(n).to_string());
     }
-    let quote = QuoteComparison {
-        id: ulid::Ulid::generate().to_string(),
-        tenant_id: tenant.to_owned(),
-        priced_on: today,
-        input,
-        offers: wire,
-        // Microseconds: what PostgreSQL stores, so a read returns exactly what was answered.
-        created_at: Utc::now().trunc_subsecs(6),
-    };
     sql::quotes::insert(tx, &quote).await?;
     Ok(quote)
+}
+
+/// A stored quote visible to `visible_to`, with its instalment schedules restored from the
+/// tariff versions it names (the snapshot is refreshed once if it lacks one).
+async fn load(
+    s: &AppState,
+    id: &str,
+    visible_to: Option<&str>,
+) -> Result<Option<QuoteComparison>, Error> {
+    let mut conn = s.db.conn().await?;
+    let found = sql::quotes::find(&mut conn, id, visible_to).await?;
+    drop(conn);
+    let Some(mut quote) = found else {
+        return Ok(None);
+    };
+    let book = s.book.current(&s.db).await?;
+    if sql::quotes::restore_instalments(&mut quote, &book).is_empty() {
+        return Ok(Some(quote));
+    }
+    let book = s.book.fresh(&s.db).await?;
+    let missing = sql::quotes::restore_instalments(&mut quote, &book);
+    if missing.is_empty() {
+        Ok(Some(quote))
+    } else {
+        Err(Error::Store(store::Error::Setup(format!(
+            "quote {id} names tariff versions that are not stored: {}",
+            missing.join(", ")
+        ))))
+    }
 }
 
 /// Get a stored quote, exactly as it was created.
@@ -108,8 +178,7 @@ pub(super) async fn get_quote(
     auth: Authorized<PricingQuote>,
     ValidPath(id): ValidPath<String>,
 ) -> Result<Json<QuoteComparison>, Error> {
-    let mut conn = s.db.conn().await?;
-    let quote = sql::quotes::find(&mut conn, &id, auth.caller.tenant_id.as_deref())
+    let quote = load(&s, &id, auth.caller.tenant_id.as_deref())
         .await?
         .ok_or(Error::QuoteNotFound)?;
     Ok(Json(quote))

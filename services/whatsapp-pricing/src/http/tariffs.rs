@@ -58,7 +58,7 @@ pub(super) async fn list_tariffs(
     State(s): State<AppState>,
     _: TariffReader,
 ) -> Result<Json<TariffList>, Error> {
-    let book = s.book.current(&s.db).await?;
+    let book = s.book.fresh(&s.db).await?;
     let today = s.today();
     let in_force = book.in_force(today);
     let current_versions: Vec<&str> = Insurer::ALL
@@ -140,7 +140,7 @@ pub(super) async fn publish_tariff(
     if tariff.effective_from() < today {
         return Err(Error::TariffInThePast(tariff.effective_from()));
     }
-    let book = s.book.current(&s.db).await?;
+    let book = s.book.fresh(&s.db).await?;
     if book.version(tariff.version()).is_some() {
         return Err(Error::TariffConflict(format!(
             "tariff version {} already exists; versions are never changed, publish a new one",
@@ -161,6 +161,9 @@ pub(super) async fn publish_tariff(
     let mut tx = s.db.begin().await?;
     sql::insert(&mut tx, &tariff, &actor, Action::Published).await?;
     tx.commit().await?;
+    // This replica prices with the new version from the next quote; others within their
+    // refresh interval (`WHATSAPP_PRICING_TARIFF_REFRESH_MS`).
+    s.book.fresh(&s.db).await?;
     metrics::tariff_added(Action::Published.as_str());
     tracing::info!(version = tariff.version(), %actor, "tariff version published");
     let mut conn = s.db.conn().await?;

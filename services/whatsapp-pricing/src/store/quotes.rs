@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::pricing::{InsurerOffer, QuoteComparison};
+use pricing::TariffBook;
 use sqlx::types::Json;
 use store::{Conn, Exec, Tx, on};
 
-use crate::Error;
+use crate::{Error, domain};
 
 /// The next payment-reference number: a fresh row of `payment_reference_seq`, so two quotes never
 /// share one, on either backend, whatever runs concurrently.
@@ -21,30 +22,35 @@ pub(crate) async fn next_reference(tx: &mut Tx) -> Result<u64, Error> {
     Ok(u64::try_from(seq).unwrap_or(0))
 }
 
-/// `n` fresh payment-reference numbers in one statement (one round trip, whatever `n`).
+/// `n` fresh payment-reference numbers in one statement (one round trip, whatever `n`): a whole
+/// batch of quotes takes its references together.
 pub(crate) async fn next_references(tx: &mut Tx, n: usize) -> Result<Vec<u64>, Error> {
-    let sql: &'static str = match n {
-        0 => return Ok(Vec::new()),
-        1 => "INSERT INTO payment_reference_seq (created_at) VALUES ($1) RETURNING seq",
-        2 => "INSERT INTO payment_reference_seq (created_at) VALUES ($1), ($1) RETURNING seq",
-        3 => "INSERT INTO payment_reference_seq (created_at) VALUES ($1), ($1), ($1) RETURNING seq",
-        4 => {
-            "INSERT INTO payment_reference_seq (created_at) VALUES ($1), ($1), ($1), ($1)
-             RETURNING seq"
+    const SQL: &str = "INSERT INTO payment_reference_seq (created_at) ";
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if n == 1 {
+        return Ok(vec![next_reference(tx).await?]);
+    }
+    let now = Utc::now();
+    let rows: Vec<(i64,)> = match tx.exec() {
+        Exec::Sqlite(c) => {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SQL);
+            qb.push_values(0..n, |mut b, _| {
+                b.push_bind(now);
+            });
+            qb.push(" RETURNING seq");
+            qb.build_query_as().fetch_all(c).await?
         }
-        _ => {
-            let mut all = Vec::with_capacity(n);
-            for _ in 0..n {
-                all.push(next_reference(tx).await?);
-            }
-            return Ok(all);
+        Exec::Postgres(c) => {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(SQL);
+            qb.push_values(0..n, |mut b, _| {
+                b.push_bind(now);
+            });
+            qb.push(" RETURNING seq");
+            qb.build_query_as().fetch_all(c).await?
         }
     };
-    let now = Utc::now();
-    let rows: Vec<(i64,)> = on!(tx.exec(), |c| sqlx::query_as(sql)
-        .bind(now)
-        .fetch_all(c)
-        .await?);
     // Sequences start at 1, so a number is never negative.
     Ok(rows
         .into_iter()
@@ -52,7 +58,36 @@ pub(crate) async fn next_references(tx: &mut Tx, n: usize) -> Result<Vec<u64>, E
         .collect())
 }
 
-/// Stores a comparison and every insurer's answer (two statements).
+/// Leaves out what is stored of an offer: its instalment schedules, which the tariff version
+/// (immutable) and the total determine; [`restore_instalments`] puts them back on read.
+pub(crate) fn slim(offer: &mut InsurerOffer) {
+    if offer.tariff_version.is_some() && offer.total.is_some() {
+        offer.instalments = Vec::new();
+    }
+}
+
+/// Puts back the instalment schedules of a stored quote's offers from the tariff versions they
+/// were priced with. An offer stored with its schedules (before they were left out) keeps them.
+/// Answers the versions `book` lacks (published by another replica since its snapshot).
+pub(crate) fn restore_instalments(quote: &mut QuoteComparison, book: &TariffBook) -> Vec<String> {
+    let mut missing = Vec::new();
+    for offer in &mut quote.offers {
+        let (Some(version), Some(total)) = (&offer.tariff_version, offer.total) else {
+            continue;
+        };
+        if !offer.instalments.is_empty() {
+            continue;
+        }
+        match book.version(version) {
+            Some(tariff) => offer.instalments = domain::instalments(tariff.instalments(), total),
+            None => missing.push(version.clone()),
+        }
+    }
+    missing
+}
+
+/// Stores a comparison and every insurer's answer (two statements), without the derivable
+/// instalment schedules.
 pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error> {
     on!(tx.exec(), |c| sqlx::query(
         "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at)
@@ -66,7 +101,9 @@ pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error
     .execute(c)
     .await?
     .rows_affected());
-    let offers: Vec<(i32, &InsurerOffer)> = (0_i32..).zip(&q.offers).collect();
+    let mut stored = q.offers.clone();
+    stored.iter_mut().for_each(slim);
+    let offers: Vec<(i32, &InsurerOffer)> = (0_i32..).zip(&stored).collect();
     store::insert_many!(
         tx.exec(),
         "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, tariff_version,
@@ -75,6 +112,45 @@ pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error
         |b, row| {
             let (position, offer) = *row;
             b.push_bind(&q.id)
+                .push_bind(position)
+                .push_bind(&offer.insurer)
+                .push_bind(&offer.status)
+                .push_bind(&offer.tariff_version)
+                .push_bind(offer.total)
+                .push_bind(&offer.payment_reference)
+                .push_bind(Json(offer));
+        }
+    )?;
+    Ok(())
+}
+
+/// Stores many comparisons, already in their stored form (see [`slim`]), with two
+/// multi-row statements: one for the quotes, one for all their offers.
+pub(crate) async fn insert_stored(tx: &mut Tx, quotes: &[QuoteComparison]) -> Result<(), Error> {
+    store::insert_many!(
+        tx.exec(),
+        "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at) ",
+        quotes,
+        |b, q| {
+            b.push_bind(&q.id)
+                .push_bind(&q.tenant_id)
+                .push_bind(q.priced_on)
+                .push_bind(Json(&q.input))
+                .push_bind(q.created_at);
+        }
+    )?;
+    let offers: Vec<(&str, i32, &InsurerOffer)> = quotes
+        .iter()
+        .flat_map(|q| (0_i32..).zip(&q.offers).map(|(i, o)| (q.id.as_str(), i, o)))
+        .collect();
+    store::insert_many!(
+        tx.exec(),
+        "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, tariff_version,
+                                             total, payment_reference, offer) ",
+        offers,
+        |b, row| {
+            let (quote_id, position, offer) = *row;
+            b.push_bind(quote_id)
                 .push_bind(position)
                 .push_bind(&offer.insurer)
                 .push_bind(&offer.status)
@@ -96,8 +172,8 @@ struct QuoteRow {
     created_at: DateTime<Utc>,
 }
 
-/// A stored comparison; `None` when there is none with this id visible to `visible_to` (the
-/// caller's bound tenant, `None` = any).
+/// A stored comparison as stored (see [`restore_instalments`]); `None` when there is none with
+/// this id visible to `visible_to` (the caller's bound tenant, `None` = any).
 pub(crate) async fn find(
     conn: &mut Conn,
     id: &str,

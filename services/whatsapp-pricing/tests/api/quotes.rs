@@ -88,11 +88,46 @@ async fn an_idempotent_retry_replays_and_a_reused_key_is_refused() {
             .send()
     };
     let first = send(car(), "quote-key-0000000001").await.unwrap();
-    let first = expect(first, StatusCode::CREATED).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first_text = first.text().await.unwrap();
+    let first: serde_json::Value = serde_json::from_str(&first_text).unwrap();
     let res = send(car(), "quote-key-0000000001").await.unwrap();
     assert_eq!(res.headers()["idempotent-replayed"], "true");
-    let replay = expect(res, StatusCode::CREATED).await;
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let replay_text = res.text().await.unwrap();
+    assert_eq!(replay_text, first_text, "replayed byte for byte");
+    let replay: serde_json::Value = serde_json::from_str(&replay_text).unwrap();
     assert_eq!(replay, first, "same id, same references");
+    assert!(
+        !first["offers"][0]["instalments"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "instalment schedules are answered and replayed"
+    );
+    // Retries sent together (one batch or consecutive ones) all replay the first answer.
+    let together: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(send(car(), "quote-key-0000000001")))
+        .collect();
+    for t in together {
+        let res = t.await.unwrap().unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.text().await.unwrap(), first_text);
+    }
+    // A new key sent several times at once: one quote is created, every answer is that quote.
+    let racing: Vec<_> = (0..8)
+        .map(|_| tokio::spawn(send(car(), "quote-key-0000000002")))
+        .collect();
+    let mut bodies = Vec::new();
+    for t in racing {
+        let res = t.await.unwrap().unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        bodies.push(res.text().await.unwrap());
+    }
+    bodies.dedup();
+    assert_eq!(bodies.len(), 1, "one quote for one key");
+    assert_ne!(bodies[0], first_text);
     let mut other = car();
     other["sumInsured"] = json!(10_000_000);
     let reused = expect(
