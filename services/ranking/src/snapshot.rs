@@ -5,11 +5,13 @@
 //! 10,000-vendor tenant), and the row-by-row hand-off from the SQLite thread capped ranking near
 //! 170 requests/s. Scoring a snapshot in memory costs microseconds. A change this replica applies
 //! (an event, a rating) starts a new generation, so its own readers never see the old state;
-//! another replica's changes show within the window.
+//! another replica's changes show within about two windows: when a window ends, requests keep
+//! the previous window's snapshot while one background read replaces it, so no request waits
+//! for that read (it cost p99 ~55 ms at 1,000 requests/s when every window began with one).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -39,6 +41,8 @@ pub(crate) struct Snapshots {
     generation: Arc<AtomicU64>,
     window: Duration,
     epoch: Instant,
+    /// Keys being read in the background.
+    refreshing: Arc<Mutex<HashSet<Key>>>,
 }
 
 impl Snapshots {
@@ -49,6 +53,7 @@ impl Snapshots {
             generation: Arc::new(AtomicU64::new(0)),
             window,
             epoch: Instant::now(),
+            refreshing: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -81,6 +86,19 @@ impl Snapshots {
             generation,
             window,
         );
+        if let Some(snap) = self.cache.get(&key) {
+            return Ok(snap);
+        }
+        let previous: Key = (
+            key.0.clone(),
+            key.1.clone(),
+            generation,
+            window.wrapping_sub(1),
+        );
+        if let Some(stale) = self.cache.get(&previous) {
+            self.refresh(db, key, limit, recent_days);
+            return Ok(stale);
+        }
         self.cache
             .get_or_insert_async(&key, async {
                 read(db, tenant, region, limit, recent_days)
@@ -88,6 +106,34 @@ impl Snapshots {
                     .map(Arc::new)
             })
             .await
+    }
+
+    /// Reads `key`'s snapshot in the background, once however many requests ask.
+    fn refresh(&self, db: &Db, key: Key, limit: i64, recent_days: i64) {
+        let fresh = self
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.clone());
+        if !fresh {
+            return;
+        }
+        let (cache, refreshing, db) = (
+            Arc::clone(&self.cache),
+            Arc::clone(&self.refreshing),
+            db.clone(),
+        );
+        tokio::spawn(async move {
+            match read(&db, &key.0, key.1.as_deref(), limit, recent_days).await {
+                Ok(snap) => cache.insert(key.clone(), Arc::new(snap)),
+                // The next request past the window reads again, in the foreground.
+                Err(e) => tracing::warn!(error = %e, "ranking snapshot refresh failed"),
+            }
+            refreshing
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&key);
+        });
     }
 }
 
