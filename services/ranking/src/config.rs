@@ -10,7 +10,8 @@ pub struct Config {
     /// `RANKING_MAX_CANDIDATES`: most vendors of a tenant and region held for ranking (past it,
     /// the highest vendor ids are not ranked, and `ranking_candidates_truncated_total` counts it).
     pub max_candidates: i64,
-    /// `RANKING_SNAPSHOT_MS`: how long requests share one read of a tenant and region's vendors.
+    /// `RANKING_SNAPSHOT_MS`: how long a replica trusts its last read of the projection's
+    /// version (so how soon it sees another replica's changes); zero reads vendors every request.
     pub snapshot_window: std::time::Duration,
 }
 
@@ -37,7 +38,7 @@ impl Config {
         let snapshot_window = env.millis(
             "RANKING_SNAPSHOT_MS",
             std::time::Duration::from_millis(1000),
-            "milliseconds ranking requests share one read of a tenant and region's vendors; 0 reads every time (default 1000)",
+            "milliseconds a replica trusts its last read of the projection's version, i.e. how soon other replicas' changes show; 0 reads vendors on every request (default 1000)",
         );
         Self {
             recent_days,

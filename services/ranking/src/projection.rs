@@ -63,7 +63,10 @@ pub(crate) async fn apply(s: &AppState, event: &Envelope) -> Result<(), Error> {
         return Ok(());
     }
     let outcome = match effect(&mut tx, event).await {
-        Ok(()) => "applied",
+        Ok(()) => {
+            vendors::bump_version(tx.exec()).await?;
+            "applied"
+        }
         Err(Effect::Malformed(e)) => {
             // Retrying cannot fix a payload; record it as seen and say so.
             tracing::warn!(event_id = %event.id, kind = %event.kind, error = %e, "malformed event ignored");

@@ -1,16 +1,16 @@
 //! The candidates of a ranking request, read once and shared: a (tenant, region) snapshot of the
-//! projection and its recent accepted quotes, reused by every request within a short window.
+//! projection and its recent accepted quotes, reused by every request until the projection
+//! changes.
 //!
 //! Without it each request read every candidate row (a thousand rows for a region of a
 //! 10,000-vendor tenant), and the row-by-row hand-off from the SQLite thread capped ranking near
-//! 170 requests/s. Scoring a snapshot in memory costs microseconds. A change this replica applies
-//! (an event, a rating) starts a new generation, so its own readers never see the old state;
-//! another replica's changes show within about two windows: when a window ends, requests keep
-//! the previous window's snapshot while one background read replaces it, so no request waits
-//! for that read (it cost p99 ~55 ms at 1,000 requests/s when every window began with one).
+//! 170 requests/s. Every transaction that changes the projection bumps one version row; a
+//! snapshot is keyed by that version, which requests re-read (one row) at most once per
+//! `RANKING_SNAPSHOT_MS`, so a change by any replica shows within that time, a change by this
+//! one at once, and an unchanged projection is never read again (re-reading it on a timer put
+//! p99 at ~90 ms at 1,000 requests/s).
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -31,39 +31,55 @@ pub(crate) struct Snapshot {
     pub(crate) truncated: bool,
 }
 
-/// (tenant, region, generation, window number).
-type Key = (String, Option<String>, u64, u64);
+/// (tenant, region, projection version, day): the day, because the recency window slides.
+type Key = (String, Option<String>, i64, i64);
+
+/// The version last read, and when.
+#[derive(Clone, Copy)]
+struct Seen {
+    version: i64,
+    at: Instant,
+}
 
 /// Snapshots by key; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Snapshots {
     cache: Arc<Cache<Key, Arc<Snapshot>>>,
-    generation: Arc<AtomicU64>,
-    window: Duration,
-    epoch: Instant,
-    /// Keys being read in the background.
-    refreshing: Arc<Mutex<HashSet<Key>>>,
+    seen: Arc<Mutex<Option<Seen>>>,
+    recheck: Duration,
 }
 
 impl Snapshots {
-    /// Snapshots reused for `window` (zero: every request reads).
-    pub(crate) fn new(window: Duration) -> Self {
+    /// Snapshots whose version is re-read after `recheck` (zero: every request reads).
+    pub(crate) fn new(recheck: Duration) -> Self {
         Self {
             cache: Arc::new(Cache::new(256)),
-            generation: Arc::new(AtomicU64::new(0)),
-            window,
-            epoch: Instant::now(),
-            refreshing: Arc::new(Mutex::new(HashSet::new())),
+            seen: Arc::new(Mutex::new(None)),
+            recheck,
         }
     }
 
-    /// Makes every snapshot taken so far stale: call after this replica changed the projection.
+    /// This replica changed the projection: the next request re-reads the version.
     pub(crate) fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::Release);
+        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    /// The snapshot of `tenant` and `region`: shared when one of this window and generation
-    /// exists, else read once however many requests ask at the same time.
+    async fn version(&self, db: &Db) -> Result<i64, Error> {
+        let seen = *self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = seen.filter(|s| s.at.elapsed() < self.recheck) {
+            return Ok(s.version);
+        }
+        let mut conn = db.conn().await?;
+        let version = vendors::version(conn.exec()).await?;
+        *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(Seen {
+            version,
+            at: Instant::now(),
+        });
+        Ok(version)
+    }
+
+    /// The snapshot of `tenant` and `region` at the projection's current version: shared when
+    /// one exists, else read once however many requests ask at the same time.
     pub(crate) async fn get(
         &self,
         db: &Db,
@@ -72,33 +88,17 @@ impl Snapshots {
         limit: i64,
         recent_days: i64,
     ) -> Result<Arc<Snapshot>, Error> {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.window.is_zero() {
+        if self.recheck.is_zero() {
             return read(db, tenant, region, limit, recent_days)
                 .await
                 .map(Arc::new);
         }
-        let window = u64::try_from(self.epoch.elapsed().as_millis() / self.window.as_millis())
-            .unwrap_or(u64::MAX);
         let key: Key = (
             tenant.to_owned(),
             region.map(str::to_owned),
-            generation,
-            window,
+            self.version(db).await?,
+            Utc::now().timestamp().div_euclid(86_400),
         );
-        if let Some(snap) = self.cache.get(&key) {
-            return Ok(snap);
-        }
-        let previous: Key = (
-            key.0.clone(),
-            key.1.clone(),
-            generation,
-            window.wrapping_sub(1),
-        );
-        if let Some(stale) = self.cache.get(&previous) {
-            self.refresh(db, key, limit, recent_days);
-            return Ok(stale);
-        }
         self.cache
             .get_or_insert_async(&key, async {
                 read(db, tenant, region, limit, recent_days)
@@ -106,34 +106,6 @@ impl Snapshots {
                     .map(Arc::new)
             })
             .await
-    }
-
-    /// Reads `key`'s snapshot in the background, once however many requests ask.
-    fn refresh(&self, db: &Db, key: Key, limit: i64, recent_days: i64) {
-        let fresh = self
-            .refreshing
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.clone());
-        if !fresh {
-            return;
-        }
-        let (cache, refreshing, db) = (
-            Arc::clone(&self.cache),
-            Arc::clone(&self.refreshing),
-            db.clone(),
-        );
-        tokio::spawn(async move {
-            match read(&db, &key.0, key.1.as_deref(), limit, recent_days).await {
-                Ok(snap) => cache.insert(key.clone(), Arc::new(snap)),
-                // The next request past the window reads again, in the foreground.
-                Err(e) => tracing::warn!(error = %e, "ranking snapshot refresh failed"),
-            }
-            refreshing
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&key);
-        });
     }
 }
 

@@ -203,6 +203,7 @@ pub(super) async fn feedback(
         )
         .await?
         .ok_or(Error::VendorNotFound)?;
+        vendors::bump_version(tx.exec()).await?;
         let recent = vendors::recent_count(tx.exec(), &row.vendor_id, since).await?;
         Ok::<_, Error>((
             StatusCode::OK,

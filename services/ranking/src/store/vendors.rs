@@ -295,3 +295,24 @@ pub(crate) async fn recent_count(
     });
     Ok(n)
 }
+
+/// Moves the projection's version; called in every transaction that changes what ranks.
+pub(crate) async fn bump_version(exec: Exec<'_>) -> Result<(), Error> {
+    on!(exec, |c| sqlx::query(
+        "UPDATE ranking_version SET version = version + 1 WHERE id = 1"
+    )
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The projection's version.
+pub(crate) async fn version(exec: Exec<'_>) -> Result<i64, Error> {
+    let (v,): (i64,) = on!(exec, |c| sqlx::query_as(
+        "SELECT version FROM ranking_version WHERE id = 1"
+    )
+    .fetch_one(c)
+    .await?);
+    Ok(v)
+}
