@@ -10,6 +10,8 @@
 # on core 1. SQLite by default (one file per service); PostgreSQL with
 # BENCH_DATABASE_URL=postgres://user@host:port (a fresh database per service and run).
 #   bash scripts/bench-saga.sh
+# BENCH_UP=1 runs every service in one `easymo up` process instead (SQLite, in-process bus, the
+# embedded default), on core 0, on the default ports.
 # Knobs: BENCH_SECS (20), BENCH_CLIENTS (64), BENCH_REDIS_PORT (6392), and the services' own
 # variables, e.g. BUYER_SAGA_CONCURRENCY (4).
 set -euo pipefail
@@ -44,7 +46,18 @@ backend=SQLite
 [[ -n ${BENCH_DATABASE_URL:-} ]] && backend=PostgreSQL
 services=(wallet vendor buyer)
 [[ -n ${BENCH_RANKING:-} ]] && services+=(ranking)
-for svc in "${services[@]}"; do
+if [[ -n ${BENCH_UP:-} ]]; then
+    port=([wallet]=4400 [vendor]=4600 [buyer]=4700 [ranking]=4500)
+    backend="easymo up (SQLite, in-process bus)"
+    DATA_DIR=$work taskset -c 0 env -u REDIS_URL -u VENDOR_WALLET_URL -u BUYER_WALLET_URL -u BUYER_VENDOR_URL \
+        "$bin/easymo" up >"$work/up.log" 2>&1 &
+    pids+=($!)
+    for svc in "${services[@]}"; do pid[$svc]=$!; done
+    services_to_start=()
+else
+    services_to_start=("${services[@]}")
+fi
+for svc in "${services_to_start[@]}"; do
     db=()
     if [[ -n ${BENCH_DATABASE_URL:-} ]]; then
         name=bench_${svc}_$(date +%s%N)
@@ -61,7 +74,7 @@ for svc in "${services[@]}"; do
     until curl -sf "http://127.0.0.1:${port[$svc]}/ready" >/dev/null; do
         sleep 0.05
         if ! kill -0 "${pid[$svc]}" 2>/dev/null; then
-            cat "$work/$svc.log"
+            cat "$work"/*.log
             exit 1
         fi
     done
