@@ -6,34 +6,14 @@
 # BENCH_DATABASE_URL=postgres://user@host:port (a fresh database per run).
 #   bash scripts/bench-pricing.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/easymo-target}
-SECS=${BENCH_SECS:-10}
+# shellcheck source=scripts/lib-bench.sh
+source "$(dirname "$0")/lib-bench.sh"
+bench_init
 CLIENTS=${BENCH_CLIENTS:-64}
-[[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release -q -p easymo -p bench
-bin=$CARGO_TARGET_DIR/release
-work=$(mktemp -d)
-server=
-cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-export SERVICE_JWT_KEYS=bench-key-0123456789abcdefghijklmnopqrstuv
-export RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000 LOG_FORMAT=json RUST_LOG=warn
 export WHATSAPP_PRICING_CONVERSATION=false
-backend=SQLite
-db=()
-if [[ -n ${BENCH_DATABASE_URL:-} ]]; then
-    backend=PostgreSQL
-    name=bench_$(date +%s%N)
-    psql "${BENCH_DATABASE_URL}/postgres" -qc "CREATE DATABASE $name" >/dev/null
-    db=(env "DATABASE_URL=${BENCH_DATABASE_URL}/$name")
-fi
 port=4921
-DATA_DIR=$work PORT=$port taskset -c 0 "${db[@]}" "$bin/easymo" serve whatsapp-pricing --migrate >"$work/serve.log" 2>&1 &
-server=$!
-until curl -sf "http://127.0.0.1:$port/ready" >/dev/null; do sleep 0.05; done
+bench_database
+bench_serve whatsapp-pricing "$port"
 echo "$backend"
 echo "| connections | Idempotency-Key | quotes/s | p50 ms | p99 ms | requests | failed |"
 echo "|---|---|---|---|---|---|---|"

@@ -6,33 +6,15 @@
 # BENCH_DATABASE_URL=postgres://user@host:port (a fresh database is created per run).
 #   bash scripts/bench-wallet.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/easymo-target}
-SECS=${BENCH_SECS:-10}
-[[ -n ${BENCH_NO_BUILD:-} ]] || cargo build --release -q -p easymo -p bench
-bin=$CARGO_TARGET_DIR/release
-work=$(mktemp -d)
-server=
-cleanup() {
-    [[ -n $server ]] && kill "$server" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-export SERVICE_JWT_KEYS=bench-key-0123456789abcdefghijklmnopqrstuv
-export RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000 LOG_FORMAT=json RUST_LOG=warn
-backend=SQLite
-[[ -n ${BENCH_DATABASE_URL:-} ]] && backend=PostgreSQL
+# shellcheck source=scripts/lib-bench.sh
+source "$(dirname "$0")/lib-bench.sh"
+bench_init
 port=4811
 token=$("$bin/easymo" token --aud wallet --scope wallet:transfer.write --scope wallet:accounts.write --scope wallet:admin --ttl 7200)
 echo "| backend, accounts | load | transfers/s | p50 ms | p99 ms | failed |"
 echo "|---|---|---|---|---|---|"
 for accounts in 10000 10; do
-    db=()
-    if [[ -n ${BENCH_DATABASE_URL:-} ]]; then
-        name=bench_$(date +%s%N)
-        psql "${BENCH_DATABASE_URL}/postgres" -qc "CREATE DATABASE $name" >/dev/null
-        db=(env "DATABASE_URL=${BENCH_DATABASE_URL}/$name")
-    fi
+    bench_database
     DATA_DIR=$work/$accounts PORT=$port taskset -c 0 "${db[@]}" "$bin/easymo" serve wallet --migrate >"$work/serve-$accounts.log" 2>&1 &
     server=$!
     until curl -sf "http://127.0.0.1:$port/ready" >/dev/null; do sleep 0.05; done

@@ -9,39 +9,23 @@ use super::parse::category_word;
 /// What the model read from a Yellow Card, logbook or photo. Every field is optional (the model
 /// omits what it cannot read); an unknown field or a wrong type fails validation.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub(crate) struct VehicleDoc {
-    #[serde(default)]
     pub(crate) plate_number: Option<String>,
-    #[serde(default)]
     pub(crate) vin: Option<String>,
-    #[serde(default)]
     pub(crate) make: Option<String>,
-    #[serde(default)]
     pub(crate) model: Option<String>,
-    #[serde(default)]
     pub(crate) body_type: Option<String>,
-    #[serde(default)]
     pub(crate) year: Option<i32>,
-    #[serde(default)]
     pub(crate) usage_hint: Option<UsageType>,
-    #[serde(default)]
     pub(crate) seats: Option<u16>,
-    #[serde(default)]
     pub(crate) passengers_above_driver: Option<u16>,
-    #[serde(default)]
     pub(crate) engine_capacity_cc: Option<serde_json::Number>,
-    #[serde(default)]
     pub(crate) gross_weight_kg: Option<serde_json::Number>,
-    #[serde(default)]
     pub(crate) tonnage: Option<serde_json::Number>,
-    #[serde(default)]
     pub(crate) previous_insurer: Option<String>,
-    #[serde(default)]
     pub(crate) previous_policy_number: Option<String>,
-    #[serde(default)]
     pub(crate) sum_insured_hint: Option<i64>,
-    #[serde(default)]
     pub(crate) owner_type: Option<OwnerType>,
 }
 
