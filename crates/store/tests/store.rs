@@ -569,3 +569,51 @@ async fn idempotency_keys_are_purged_after_a_day() {
         Err(Error::IdempotencyInFlight)
     ));
 }
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_the_job_in_hand_and_leaves_the_backlog_queued() {
+    let t = test_db().await;
+    let retry = quick_retry(3);
+    push(&t.db, "backlog", 200, &retry).await;
+    let mut env = Env::from_map([("DATA_DIR", "/nonexistent")]);
+    let ctx = platform::Ctx {
+        common: CommonConfig::load(&mut env, "storetest", 0, false),
+        bus: bus::Bus::memory(),
+        shutdown: tokio_util::sync::CancellationToken::new(),
+        tasks: tokio_util::task::TaskTracker::new(),
+        keys: platform::auth::JwtKeys::new(&[secrecy::SecretString::from(
+            "a-test-key-of-at-least-32-characters".to_owned(),
+        )])
+        .unwrap(),
+        redis: None,
+    };
+    let handled = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&handled);
+    let handler = jobs::handler(move |_job| {
+        let seen = Arc::clone(&seen);
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            seen.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    let mut cfg = WorkerConfig::new("backlog", retry.clone());
+    cfg.concurrency = 1;
+    jobs::spawn_worker(&ctx, t.db.clone(), cfg, handler);
+    testkit::eventually(Duration::from_secs(10), || async {
+        (handled.load(Ordering::SeqCst) >= 3).then_some(())
+    })
+    .await;
+    ctx.shutdown.cancel();
+    ctx.tasks.close();
+    // 200 jobs of 10 ms would keep a worker that drains the backlog busy for 2 s.
+    tokio::time::timeout(Duration::from_millis(500), ctx.tasks.wait())
+        .await
+        .expect("the worker stops without draining the backlog");
+    let done = handled.load(Ordering::SeqCst);
+    assert!(done < 200, "{done} handled");
+    let left = jobs::claim(&t.db, "backlog", 500, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 200 - done as usize, "the rest stay queued");
+}

@@ -160,6 +160,11 @@ pub fn spawn_worker(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Handler) {
                 record_depth(&db, &cfg.queue).await;
                 last_depth = tokio::time::Instant::now();
             }
+            // A stopping service finishes the jobs in hand and leaves the rest queued: checked
+            // here too, or a backlog kept the worker (and the shutdown) going until it was empty.
+            if stop.is_cancelled() {
+                return Ok(());
+            }
             if handled > 0 {
                 continue;
             }
