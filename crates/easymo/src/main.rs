@@ -7,6 +7,9 @@ mod registry;
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// EasyMO-rs: a WhatsApp-first marketplace and mobility platform.
