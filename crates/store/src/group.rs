@@ -10,6 +10,8 @@
 //! operation fails alone. No savepoint per operation: PostgreSQL slows sharply past 64
 //! subtransactions.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -86,13 +88,32 @@ impl Default for GroupConfig {
 /// A handle to a writer task; cheap to clone.
 pub struct GroupCommit<O: Op> {
     sender: mpsc::Sender<Pending<O>>,
+    /// Operations submitted and not yet answered.
+    waiting: Arc<AtomicUsize>,
 }
 
 impl<O: Op> Clone for GroupCommit<O> {
     fn clone(&self) -> Self {
         Self {
             sender: self.sender.clone(),
+            waiting: Arc::clone(&self.waiting),
         }
+    }
+}
+
+/// Counts an operation from its submission until its caller stops waiting (answered, or gone).
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -107,11 +128,21 @@ impl<O: Op> GroupCommit<O> {
     pub fn spawn(db: Db, config: GroupConfig, name: &'static str) -> Self {
         let (sender, receiver) = mpsc::channel(config.queue.max(1));
         tokio::spawn(run(db, config, name, receiver));
-        Self { sender }
+        Self {
+            sender,
+            waiting: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Operations submitted and not yet answered: lets background work on the same database
+    /// give way while callers wait on this writer.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// Queues `op` and waits until its batch is durable.
     pub async fn submit(&self, op: O) -> Outcome<O> {
+        let _waiting = Waiting::new(&self.waiting);
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Pending { op, reply })

@@ -617,3 +617,71 @@ async fn a_stopping_worker_finishes_the_job_in_hand_and_leaves_the_backlog_queue
         .unwrap();
     assert_eq!(left.len(), 200 - done as usize, "the rest stay queued");
 }
+
+/// Writes an effect (a job on queue `effects`) per job in the batch's transaction, and fails the
+/// job whose payload `i` is `fail_on`, after its write.
+struct Effects {
+    fail_on: AtomicU32,
+    committed: AtomicU32,
+}
+
+impl jobs::BatchHandler for Effects {
+    type Done = ();
+
+    async fn handle(&self, tx: &mut store::Tx, job: &jobs::Job) -> Result<(), jobs::JobError> {
+        let payload: serde_json::Value = job.payload()?;
+        jobs::enqueue(tx, &NewJob::new("effects", &payload, &quick_retry(1))?).await?;
+        if payload["i"].as_u64() == Some(u64::from(self.fail_on.load(Ordering::SeqCst))) {
+            return Err("this one fails".into());
+        }
+        jobs::complete(tx, job).await?;
+        Ok(())
+    }
+
+    fn committed(&self, (): ()) {
+        self.committed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    async fn admit(&self, limit: usize) -> usize {
+        limit.min(5)
+    }
+}
+
+#[tokio::test]
+async fn a_batch_commits_together_and_a_failing_job_fails_alone() {
+    let t = test_db().await;
+    let retry = quick_retry(3);
+    push(&t.db, "q", 7, &retry).await;
+    let h = Effects {
+        fail_on: AtomicU32::new(2),
+        committed: AtomicU32::new(0),
+    };
+    let mut cfg = WorkerConfig::new("q", retry);
+    cfg.concurrency = 64;
+    assert_eq!(
+        jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap(),
+        5,
+        "admit limits the claim"
+    );
+    // Job 2 failed: the batch rolled back and its jobs ran one by one; 2's write rolled back too.
+    assert_eq!(h.committed.load(Ordering::SeqCst), 4);
+    assert_eq!(jobs::stats(&t.db, "effects").await.unwrap().pending, 4);
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!(
+        (q.pending, q.running, q.dead),
+        (3, 0, 0),
+        "2 is retried, 5 and 6 wait"
+    );
+    h.fail_on.store(u32::MAX, Ordering::SeqCst);
+    assert_eq!(jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap(), 3);
+    assert_eq!(h.committed.load(Ordering::SeqCst), 7);
+    assert_eq!(
+        jobs::stats(&t.db, "effects").await.unwrap().pending,
+        7,
+        "every job's effect exactly once"
+    );
+    assert_eq!(
+        jobs::stats(&t.db, "q").await.unwrap(),
+        jobs::Stats::default()
+    );
+}

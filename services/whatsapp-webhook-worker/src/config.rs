@@ -35,8 +35,10 @@ pub struct Config {
     pub retry_schedule: Vec<Duration>,
     /// `..._SEND_RETRY_SCHEDULE`: delays before each retry of a send Meta refused as retryable.
     pub send_retry_schedule: Vec<Duration>,
-    /// `..._CONCURRENCY`: processing jobs claimed at once (1 keeps each contact's order).
+    /// `..._CONCURRENCY`: outbound sends handled at once (1 keeps each contact's order).
     pub concurrency: usize,
+    /// `..._PROCESSING_BATCH`: inbound messages routed together, in order, in one transaction.
+    pub processing_batch: usize,
     /// `..._JOB_LEASE_MS`: how long a claimed job is protected; a job whose worker died is taken
     /// over after it.
     pub job_lease: Duration,
@@ -164,11 +166,20 @@ impl Config {
         let concurrency: usize = env.or(
             "WHATSAPP_WEBHOOK_WORKER_CONCURRENCY",
             1,
-            "processing jobs claimed at once; 1 keeps each contact's messages in order (default 1)",
+            "outbound sends handled at once; 1 keeps each contact's messages in order (default 1)",
         );
         env.check(
             concurrency > 0,
             "WHATSAPP_WEBHOOK_WORKER_CONCURRENCY must be positive",
+        );
+        let processing_batch: usize = env.or(
+            "WHATSAPP_WEBHOOK_WORKER_PROCESSING_BATCH",
+            16,
+            "inbound messages routed together in one transaction, in order (default 16)",
+        );
+        env.check(
+            processing_batch > 0,
+            "WHATSAPP_WEBHOOK_WORKER_PROCESSING_BATCH must be positive",
         );
         let job_lease = env.millis(
             "WHATSAPP_WEBHOOK_WORKER_JOB_LEASE_MS",
@@ -229,6 +240,7 @@ impl Config {
             retry_schedule,
             send_retry_schedule,
             concurrency,
+            processing_batch,
             job_lease,
             sender_rate_per_minute,
             sender_burst,

@@ -16,7 +16,10 @@ use serde::de::DeserializeOwned;
 
 use crate::{Db, Error, Exec, Tx, on};
 
-pub use worker::{Handler, JobError, WorkerConfig, handler, spawn_worker, work_once};
+pub use worker::{
+    BatchHandler, Handler, JobError, WorkerConfig, handler, spawn_batch_worker, spawn_worker,
+    work_batch_once, work_once,
+};
 
 /// When a failed job runs again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,8 +284,14 @@ pub async fn complete(tx: &mut Tx, job: &Job) -> Result<(), Error> {
 /// token, so the worker's own completion after the handler returns `Ok` leaves the job alone.
 /// False when the lease was lost (another worker holds the job).
 pub async fn defer(db: &Db, job: &Job, until: DateTime<Utc>) -> Result<bool, Error> {
-    let now = Utc::now();
     let mut tx = db.begin().await?;
+    let deferred = defer_in(&mut tx, job, until).await?;
+    tx.commit().await?;
+    Ok(deferred)
+}
+
+/// [`defer`] inside the caller's transaction (a [`BatchHandler`]'s).
+pub async fn defer_in(tx: &mut Tx, job: &Job, until: DateTime<Utc>) -> Result<bool, Error> {
     let n = on!(tx.exec(), |c| sqlx::query(
         "UPDATE kit_jobs SET status = 'pending', run_at = $1,
                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
@@ -290,13 +299,12 @@ pub async fn defer(db: &Db, job: &Job, until: DateTime<Utc>) -> Result<bool, Err
          WHERE id = $3 AND lease_token = $4"
     )
     .bind(until)
-    .bind(now)
+    .bind(Utc::now())
     .bind(&job.id)
     .bind(&job.lease_token)
     .execute(c)
     .await?
     .rows_affected());
-    tx.commit().await?;
     Ok(n == 1)
 }
 
