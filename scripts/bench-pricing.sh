@@ -15,10 +15,10 @@ port=4921
 bench_database
 bench_serve whatsapp-pricing "$port"
 echo "$backend"
-echo "| connections | Idempotency-Key | quotes/s | p50 ms | p99 ms | requests | failed |"
+echo "| load (connections) | Idempotency-Key | quotes/s | p50 ms | p99 ms | requests | failed |"
 echo "|---|---|---|---|---|---|---|"
 taskset -c 1 "$bin/pricing-load" --url "http://127.0.0.1:$port" --secs "$SECS" --clients "$CLIENTS"
-taskset -c 1 "$bin/pricing-load" --url "http://127.0.0.1:$port" --secs "$SECS" --clients "$CLIENTS" --no-key
+taskset -c 1 "$bin/pricing-load" --url "http://127.0.0.1:$port" --secs "$SECS" --clients "$CLIENTS" --rate 0 --no-key
 kill -TERM "$server"
 wait "$server" || true
 server=

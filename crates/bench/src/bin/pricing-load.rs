@@ -1,12 +1,13 @@
 //! Load for whatsapp-pricing's `POST /v1/quotes`: `pricing-load --url http://127.0.0.1:4920
-//! [--secs 10] [--clients 64] [--no-key]`. Closed loop; each request a varied but valid quote
-//! (four insurers priced, stored before the answer), idempotency-keyed unless `--no-key`. Mints
-//! a `pricing:quote` token with the first `SERVICE_JWT_KEYS` key and prints one table row:
-//! quotes/s, p50, p99, requests, failures. `bash scripts/bench-pricing.sh` runs it.
+//! [--secs 10] [--clients 64] [--rate 10000] [--no-key]`. Each request a varied but valid quote
+//! (four insurers priced, stored before the answer), idempotency-keyed unless `--no-key`: a
+//! closed loop with `clients` connections (the peak), then an open loop at `rate` quotes/s
+//! offered (`0` skips it; latency from when each request was due). Mints a `pricing:quote` token
+//! with the first `SERVICE_JWT_KEYS` key and prints a table row per loop: quotes/s, p50, p99,
+//! requests, failures. `bash scripts/bench-pricing.sh` runs it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use platform::auth::JwtKeys;
 use secrecy::SecretString;
@@ -39,6 +40,7 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
     let url = arg(args, "--url", "http://127.0.0.1:4920");
     let secs: u64 = arg(args, "--secs", "10").parse()?;
     let clients: usize = arg(args, "--clients", "64").parse()?;
+    let rate: u64 = arg(args, "--rate", "10000").parse()?;
     // Without a key the quote is one transaction (one commit); with one, two (claim + effect).
     let keyed = !args.iter().any(|a| a == "--no-key");
     let key = std::env::var("SERVICE_JWT_KEYS")?
@@ -59,62 +61,73 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let failed = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..clients)
-        .map(|c| {
-            let (http, url, token) = (http.clone(), url.clone(), token.clone());
-            let (stop, failed) = (stop.clone(), failed.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut n = u64::try_from(c).unwrap_or(0);
-                while !stop.load(Ordering::Relaxed) {
-                    n = n
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
-                    let t = Instant::now();
-                    let res = http
-                        .post(format!("{url}/v1/quotes"))
-                        .bearer_auth(&token)
-                        .header(
-                            "idempotency-key",
-                            format!("bench-{}", ulid::Ulid::generate()),
-                        )
-                        .json(&body(n >> 33))
-                        .send()
-                        .await;
-                    let ok = match res {
-                        Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
-                    if !ok {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
-                }
-                lat
-            })
+    let quote = Arc::new(Quote {
+        http,
+        url: format!("{url}/v1/quotes"),
+        token,
+        keyed,
+    });
+    let q = Arc::clone(&quote);
+    let run = bench::closed_loop(clients, secs, move |worker, n| {
+        let q = Arc::clone(&q);
+        async move { q.send(seed(worker, n)).await }
+    })
+    .await;
+    row(&format!("{clients}"), keyed, &run);
+    if rate > 0 {
+        let q = Arc::clone(&quote);
+        let run = bench::open_loop(rate, secs, clients, move |i| {
+            let q = Arc::clone(&q);
+            async move { q.send(seed(usize::MAX, i)).await }
         })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap_or_default());
+        .await?;
+        row(&format!("{rate}/s offered, {clients}"), keyed, &run);
     }
-    lat.sort_unstable();
-    let rate =
-        f64::from(u32::try_from(lat.len()).unwrap_or(u32::MAX)) / started.elapsed().as_secs_f64();
-    println!(
-        "| {clients} | {} | {rate:.0} | {:.2} | {:.2} | {} | {} |",
-        if keyed { "yes" } else { "no" },
-        bench::quantile_ms(&lat, 0.5),
-        bench::quantile_ms(&lat, 0.99),
-        lat.len(),
-        failed.load(Ordering::Relaxed)
-    );
     Ok(())
+}
+
+/// A varied seed per request (an LCG step of the worker and its count).
+fn seed(worker: usize, n: u64) -> u64 {
+    (n ^ (u64::try_from(worker).unwrap_or(0) << 40))
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407)
+        >> 33
+}
+
+fn row(load: &str, keyed: bool, run: &bench::Run) {
+    println!(
+        "| {load} | {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+        if keyed { "yes" } else { "no" },
+        run.rate(),
+        run.ms(0.5),
+        run.ms(0.99),
+        run.latencies_us.len(),
+        run.failed
+    );
+}
+
+struct Quote {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    keyed: bool,
+}
+
+impl Quote {
+    /// One quote; true when it was answered 201 with its body.
+    async fn send(&self, seed: u64) -> bool {
+        let mut req = self.http.post(&self.url).bearer_auth(&self.token);
+        if self.keyed {
+            req = req.header(
+                "idempotency-key",
+                format!("bench-{}", ulid::Ulid::generate()),
+            );
+        }
+        match req.json(&body(seed)).send().await {
+            Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
+            Err(_) => false,
+        }
+    }
 }
 
 #[tokio::main]
