@@ -10,9 +10,20 @@ use crate::Config;
 use crate::book::BookCache;
 use crate::writer::QuoteWriter;
 
-/// Application state: cheap to clone.
+/// Application state: one pointer, cheap to clone (axum clones it for every request).
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// What the state holds.
+pub(crate) struct Inner {
     pub(crate) db: Db,
     pub(crate) config: Arc<Config>,
     pub(crate) default_tenant: Arc<str>,
@@ -34,13 +45,13 @@ impl AppState {
             },
             "whatsapp-pricing.quotes",
         );
-        Self {
+        Self(Arc::new(Inner {
             book: Arc::new(BookCache::new(config.tariff_refresh)),
             db,
             config: Arc::new(config),
             default_tenant: Arc::from(common.default_tenant_id.as_str()),
             quotes,
-        }
+        }))
     }
 
     /// Today in the tariffs' calendar (Africa/Kigali by default).

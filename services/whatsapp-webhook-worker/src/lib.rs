@@ -98,7 +98,7 @@ impl Service for WhatsappWebhookWorker {
             },
             "whatsapp-ingest",
         );
-        let state = state::AppState {
+        let state = state::AppState::new(state::Inner {
             client: client.clone(),
             db: db.clone(),
             ingest,
@@ -110,7 +110,7 @@ impl Service for WhatsappWebhookWorker {
             )),
             config: Arc::new(config),
             default_tenant: Arc::from(ctx.common.default_tenant_id.as_str()),
-        };
+        });
         jobs::spawn(ctx, &state);
         send::spawn(ctx, &state);
         let mut built = Built::new(http::router(state.clone()));

@@ -14,9 +14,26 @@ pub(crate) const QUEUE: &str = "whatsapp.inbound";
 /// The send queue's name: one job per message accepted by `POST /v1/messages`.
 pub(crate) const OUTBOUND_QUEUE: &str = "whatsapp.outbound";
 
-/// Application state: cheap to clone.
+/// Application state: one pointer, cheap to clone (axum clones it for every request).
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub(crate) struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub(crate) fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+/// What the state holds.
+pub(crate) struct Inner {
     pub(crate) db: Db,
     /// The group-commit writer deliveries are stored through.
     pub(crate) ingest: GroupCommit<crate::ingest::Delivery>,

@@ -1,5 +1,6 @@
 //! `/v1/quotes`: price one vehicle for every insurer and store the answers immutably.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -84,8 +85,8 @@ pub(super) async fn create_quote(
 }
 
 /// A JSON answer, marked as a replay when it is one.
-fn answer(status: StatusCode, body: String, replayed: bool) -> Response {
-    let mut res = (status, body).into_response();
+fn answer(status: StatusCode, body: impl Into<Body>, replayed: bool) -> Response {
+    let mut res = (status, body.into()).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
