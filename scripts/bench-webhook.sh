@@ -17,3 +17,15 @@ echo "| backend | load | webhooks/s | p50 ms | p99 ms | p99.9 ms | failed |"
 echo "|---|---|---|---|---|---|---|"
 taskset -c 1 "$bin/webhook-load" --url "http://127.0.0.1:$port" --secret bench-app-secret \
     --secs "$SECS" --label "$backend"
+# Routing (processing) drains the backlog the load left: messages routed per second, measured
+# over BENCH_DRAIN_SECS (default 3) once ingest is idle.
+routed() {
+    curl -s "http://127.0.0.1:$port/metrics" |
+        awk '/^whatsapp_messages_processed_total/ {s += $2} END {print s + 0}'
+}
+drain=${BENCH_DRAIN_SECS:-3}
+before=$(routed)
+sleep "$drain"
+after=$(routed)
+echo
+echo "routing after the load: $(((after - before) / drain)) messages/s ($before -> $after routed in ${drain} s)"
