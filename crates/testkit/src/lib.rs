@@ -37,13 +37,26 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite.
+/// Test databases are named `test_<ulid>`; the ULID's time says when one was made.
+const TEST_DB_PREFIX: &str = "test_";
+
+/// Test databases older than this are left over from finished runs (no test runs this long).
+const TEST_DB_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite. Nothing drops a
+/// test's database when the test ends, so each call first drops those older than
+/// `TEST_DB_MAX_AGE`: without that, a developer's cluster grew by one database per test run
+/// (43 GB in a day of runs).
 pub async fn fresh_database() -> Option<String> {
     let admin = std::env::var("TEST_DATABASE_URL").ok()?;
-    let name = format!("test_{}", ulid::Ulid::generate().to_string().to_lowercase());
+    let name = format!(
+        "{TEST_DB_PREFIX}{}",
+        ulid::Ulid::generate().to_string().to_lowercase()
+    );
     let mut conn = sqlx::PgConnection::connect(&admin)
         .await
         .expect("TEST_DATABASE_URL must reach PostgreSQL");
+    drop_stale_databases(&mut conn).await;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut conn)
         .await
@@ -51,6 +64,43 @@ pub async fn fresh_database() -> Option<String> {
     let _ = conn.close().await;
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     Some(format!("{base}/{name}"))
+}
+
+/// Whether a database name is a test database made before `now_ms - TEST_DB_MAX_AGE`.
+pub fn is_stale_test_database(name: &str, now_ms: u64) -> bool {
+    let Some(id) = name.strip_prefix(TEST_DB_PREFIX) else {
+        return false;
+    };
+    let Ok(id) = ulid::Ulid::from_string(&id.to_uppercase()) else {
+        return false;
+    };
+    let max_age = u64::try_from(TEST_DB_MAX_AGE.as_millis()).unwrap_or(u64::MAX);
+    id.timestamp_ms().saturating_add(max_age) < now_ms
+}
+
+/// Drops stale test databases; another run sweeping at the same time is harmless (`IF EXISTS`).
+async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
+    let now_ms = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis(),
+    )
+    .unwrap_or(u64::MAX);
+    let names: Vec<(String,)> =
+        sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for (name,) in names {
+        if is_stale_test_database(&name, now_ms) {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut *conn)
+            .await;
+        }
+    }
 }
 
 impl TestApp {

@@ -117,3 +117,55 @@ async fn ready_reports_the_bus() {
     assert_eq!(body["checks"]["bus"]["status"], "ok");
     assert_eq!(body["checks"]["shutdown"]["status"], "ok");
 }
+
+#[test]
+fn only_test_databases_older_than_an_hour_are_stale() {
+    let made = ulid::Ulid::from_parts(1_800_000_000_000, 7);
+    let name = format!("test_{}", made.to_string().to_lowercase());
+    let hour = 3_600_000;
+    assert!(!testkit::is_stale_test_database(
+        &name,
+        1_800_000_000_000 + hour
+    ));
+    assert!(testkit::is_stale_test_database(
+        &name,
+        1_800_000_000_000 + hour + 1
+    ));
+    assert!(!testkit::is_stale_test_database("postgres", u64::MAX));
+    assert!(!testkit::is_stale_test_database(
+        "test_not_a_ulid",
+        u64::MAX
+    ));
+    assert!(!testkit::is_stale_test_database("bench_1", u64::MAX));
+}
+
+#[tokio::test]
+async fn a_fresh_database_sweeps_away_stale_test_databases() {
+    use sqlx::Connection;
+    let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+        return; // SQLite run: no PostgreSQL to sweep.
+    };
+    let old = format!(
+        "test_{}",
+        ulid::Ulid::from_parts(1_600_000_000_000, 1)
+            .to_string()
+            .to_lowercase()
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{old}\"")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let fresh = testkit::fresh_database().await.unwrap();
+    let exists = |name: String| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+            .bind(name)
+    };
+    assert_eq!(
+        exists(old).fetch_one(&mut conn).await.unwrap(),
+        0,
+        "stale one dropped"
+    );
+    let fresh_name = fresh.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(exists(fresh_name).fetch_one(&mut conn).await.unwrap(), 1);
+}
