@@ -618,24 +618,49 @@ async fn a_stopping_worker_finishes_the_job_in_hand_and_leaves_the_backlog_queue
     assert_eq!(left.len(), 200 - done as usize, "the rest stay queued");
 }
 
-/// Writes an effect (a job on queue `effects`) per job in the batch's transaction, and fails the
-/// job whose payload `i` is `fail_on`, after its write.
+/// Writes an effect (a job on queue `effects`) per job in the batch's transaction. The job whose
+/// payload `i` is `fail_on` fails before writing; the one at `abort_on` errors after its write.
+/// Odd jobs are left for the worker to complete.
 struct Effects {
     fail_on: AtomicU32,
+    abort_on: AtomicU32,
     committed: AtomicU32,
+    seen: std::sync::Mutex<Vec<u64>>,
+}
+
+impl Effects {
+    fn new(fail_on: u32, abort_on: u32) -> Self {
+        Self {
+            fail_on: AtomicU32::new(fail_on),
+            abort_on: AtomicU32::new(abort_on),
+            committed: AtomicU32::new(0),
+            seen: std::sync::Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl jobs::BatchHandler for Effects {
     type Done = ();
 
-    async fn handle(&self, tx: &mut store::Tx, job: &jobs::Job) -> Result<(), jobs::JobError> {
+    async fn handle(
+        &self,
+        tx: &mut store::Tx,
+        job: &jobs::Job,
+    ) -> Result<Result<(), jobs::JobError>, Error> {
         let payload: serde_json::Value = job.payload()?;
-        jobs::enqueue(tx, &NewJob::new("effects", &payload, &quick_retry(1))?).await?;
-        if payload["i"].as_u64() == Some(u64::from(self.fail_on.load(Ordering::SeqCst))) {
-            return Err("this one fails".into());
+        let i = payload["i"].as_u64().unwrap();
+        self.seen.lock().unwrap().push(i);
+        if i == u64::from(self.fail_on.load(Ordering::SeqCst)) {
+            return Ok(Err("this one fails".into()));
         }
-        jobs::complete(tx, job).await?;
-        Ok(())
+        jobs::enqueue(tx, &NewJob::new("effects", &payload, &quick_retry(1))?).await?;
+        if i == u64::from(self.abort_on.load(Ordering::SeqCst)) {
+            return Err(Error::Setup("the database went away".into()));
+        }
+        if i.is_multiple_of(2) {
+            jobs::complete(tx, job).await?;
+        }
+        Ok(Ok(()))
     }
 
     fn committed(&self, (): ()) {
@@ -647,23 +672,29 @@ impl jobs::BatchHandler for Effects {
     }
 }
 
-#[tokio::test]
-async fn a_batch_commits_together_and_a_failing_job_fails_alone() {
-    let t = test_db().await;
-    let retry = quick_retry(3);
-    push(&t.db, "q", 7, &retry).await;
-    let h = Effects {
-        fail_on: AtomicU32::new(2),
-        committed: AtomicU32::new(0),
-    };
-    let mut cfg = WorkerConfig::new("q", retry);
+fn batch_config() -> WorkerConfig {
+    let mut cfg = WorkerConfig::new("q", quick_retry(3));
     cfg.concurrency = 64;
+    cfg
+}
+
+#[tokio::test]
+async fn a_batch_commits_together_in_enqueue_order_and_a_failing_job_fails_alone() {
+    let t = test_db().await;
+    push(&t.db, "q", 7, &quick_retry(3)).await;
+    let h = Effects::new(2, u32::MAX);
+    let cfg = batch_config();
     assert_eq!(
         jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap(),
         5,
         "admit limits the claim"
     );
-    // Job 2 failed: the batch rolled back and its jobs ran one by one; 2's write rolled back too.
+    assert_eq!(
+        *h.seen.lock().unwrap(),
+        vec![0, 1, 2, 3, 4],
+        "enqueue order"
+    );
+    // Job 2 failed before writing: its attempt is recorded and the batch went on.
     assert_eq!(h.committed.load(Ordering::SeqCst), 4);
     assert_eq!(jobs::stats(&t.db, "effects").await.unwrap().pending, 4);
     let q = jobs::stats(&t.db, "q").await.unwrap();
@@ -682,6 +713,28 @@ async fn a_batch_commits_together_and_a_failing_job_fails_alone() {
     );
     assert_eq!(
         jobs::stats(&t.db, "q").await.unwrap(),
-        jobs::Stats::default()
+        jobs::Stats::default(),
+        "jobs the handler left are completed by the worker"
     );
+}
+
+#[tokio::test]
+async fn an_error_after_a_write_rolls_the_batch_back_and_its_jobs_run_alone() {
+    let t = test_db().await;
+    push(&t.db, "q", 3, &quick_retry(3)).await;
+    let h = Effects::new(u32::MAX, 1);
+    assert_eq!(
+        jobs::work_batch_once(&t.db, &batch_config(), &h)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(h.committed.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        jobs::stats(&t.db, "effects").await.unwrap().pending,
+        2,
+        "1's write rolled back, twice; 0 and 2 applied once"
+    );
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!((q.pending, q.running, q.dead), (1, 0, 0), "1 is retried");
 }

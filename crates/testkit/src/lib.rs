@@ -40,8 +40,9 @@ pub struct TestApp {
 /// Test databases are named `test_<ulid>`; the ULID's time says when one was made.
 const TEST_DB_PREFIX: &str = "test_";
 
-/// Test databases older than this are left over from finished runs (no test runs this long).
-const TEST_DB_MAX_AGE: Duration = Duration::from_secs(3600);
+/// Test databases older than this are left over from finished runs: no test runs this long, and
+/// the margin covers clocks that disagree between machines sharing a cluster.
+const TEST_DB_MAX_AGE: Duration = Duration::from_secs(6 * 3600);
 
 /// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite. Nothing drops a
 /// test's database when the test ends, so each call first drops those older than

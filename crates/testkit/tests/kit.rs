@@ -119,17 +119,17 @@ async fn ready_reports_the_bus() {
 }
 
 #[test]
-fn only_test_databases_older_than_an_hour_are_stale() {
+fn only_test_databases_older_than_six_hours_are_stale() {
     let made = ulid::Ulid::from_parts(1_800_000_000_000, 7);
     let name = format!("test_{}", made.to_string().to_lowercase());
-    let hour = 3_600_000;
+    let hours = 6 * 3_600_000;
     assert!(!testkit::is_stale_test_database(
         &name,
-        1_800_000_000_000 + hour
+        1_800_000_000_000 + hours
     ));
     assert!(testkit::is_stale_test_database(
         &name,
-        1_800_000_000_000 + hour + 1
+        1_800_000_000_000 + hours + 1
     ));
     assert!(!testkit::is_stale_test_database("postgres", u64::MAX));
     assert!(!testkit::is_stale_test_database(

@@ -69,7 +69,7 @@ pub(crate) enum Done {
 impl BatchHandler for Processor {
     type Done = Done;
 
-    async fn handle(&self, tx: &mut Tx, job: &Job) -> Result<Done, JobError> {
+    async fn handle(&self, tx: &mut Tx, job: &Job) -> Result<Result<Done, JobError>, store::Error> {
         process(&self.0, tx, job).await
     }
 
@@ -97,35 +97,52 @@ impl BatchHandler for Processor {
     }
 }
 
-/// Processes one job in `tx` (see the module docs).
-async fn process(s: &AppState, tx: &mut Tx, job: &Job) -> Result<Done, JobError> {
-    let payload: JobPayload = job.payload()?;
+/// Processes one job in `tx` (see the module docs). `Ok(Err(_))`: this message cannot be routed
+/// (retried, then dead-lettered), found before any write; `Err`: a database error.
+async fn process(
+    s: &AppState,
+    tx: &mut Tx,
+    job: &Job,
+) -> Result<Result<Done, JobError>, store::Error> {
+    let payload: JobPayload = match job.payload() {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e.into())),
+    };
     let Some(m) = messages::get(tx, &payload.wamid).await? else {
         tracing::warn!(wamid = %payload.wamid, "job for an unknown message dropped");
         jobs::complete(tx, job).await?;
-        return Ok(Done::Skipped);
+        return Ok(Ok(Done::Skipped));
     };
     if m.processed_at.is_some() {
         jobs::complete(tx, job).await?;
-        return Ok(Done::Skipped);
+        return Ok(Ok(Done::Skipped));
     }
-    let tenant = s
-        .config
-        .tenant(m.phone_number_id.as_deref(), &s.default_tenant)
-        .ok_or_else(|| ProcessError::UnmappedNumber(m.phone_number_id.clone()))?
-        .to_owned();
+    // What can fail for this message alone is checked before the first write and before the
+    // per-sender limit, whose in-memory state a rolled-back batch would not undo.
+    let checked = (|| -> Result<_, JobError> {
+        let tenant = s
+            .config
+            .tenant(m.phone_number_id.as_deref(), &s.default_tenant)
+            .ok_or_else(|| ProcessError::UnmappedNumber(m.phone_number_id.clone()))?
+            .to_owned();
+        let message: serde_json::Value = serde_json::from_str(&m.message)?;
+        let parsed: whatsapp::webhook::Message = serde_json::from_value(message.clone())?;
+        Ok((tenant, message, parsed))
+    })();
+    let (tenant, message, parsed) = match checked {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
     let masked = platform::pii::mask_phone(&m.contact_id);
     if let Verdict::Defer { until, ordered } = s.throttle.check(&tenant, &m.contact_id, &m.wamid) {
         let reason = if ordered { "ordering" } else { "rate_limited" };
         if !jobs::defer_in(tx, job, until).await? {
-            return Err(store::Error::LeaseLost.into());
+            return Err(store::Error::LeaseLost);
         }
         tracing::info!(wamid = %m.wamid, contact = %masked, until = %until, reason,
             "message deferred by the per-sender limit");
-        return Ok(Done::Deferred(reason));
+        return Ok(Ok(Done::Deferred(reason)));
     }
-    let message: serde_json::Value = serde_json::from_str(&m.message)?;
-    let parsed: whatsapp::webhook::Message = serde_json::from_value(message.clone())?;
     let text = parsed.kind.routing_text().map(str::to_owned);
     let state = contacts::get(tx, &tenant, &m.contact_id).await?;
     let active = state.active_service.as_deref().and_then(Destination::parse);
@@ -183,7 +200,7 @@ async fn process(s: &AppState, tx: &mut Tx, job: &Job) -> Result<Done, JobError>
         }
     };
     jobs::complete(tx, job).await?;
-    Ok(Done::Processed(destination))
+    Ok(Ok(Done::Processed(destination)))
 }
 
 /// Queues the home menu as the answer to a greeting, from the number that received it, in the

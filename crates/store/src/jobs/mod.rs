@@ -16,6 +16,18 @@ use serde::de::DeserializeOwned;
 
 use crate::{Db, Error, Exec, Tx, on};
 
+/// Job ids: ULIDs that keep increasing within the millisecond too, so ordering claimed jobs by id
+/// is enqueue order on both backends (messages of one contact are routed in arrival order).
+fn next_id() -> String {
+    static IDS: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+    let mut ids = IDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ids.generate()
+        .unwrap_or_else(|_| ulid::Ulid::generate())
+        .to_string()
+}
+
 pub use worker::{
     BatchHandler, Handler, JobError, WorkerConfig, handler, spawn_batch_worker, spawn_worker,
     work_batch_once, work_once,
@@ -127,7 +139,7 @@ impl<'a> NewJob<'a> {
 
 /// Queues `job` in `tx`; `None` when a job with the same dedupe key already exists.
 pub async fn enqueue(tx: &mut Tx, job: &NewJob<'_>) -> Result<Option<String>, Error> {
-    let id = ulid::Ulid::generate().to_string();
+    let id = next_id();
     let now = Utc::now();
     let payload = job.payload.to_string();
     let max = i32::try_from(job.max_attempts).unwrap_or(i32::MAX);
@@ -165,7 +177,7 @@ pub async fn enqueue_many(tx: &mut Tx, batch: &[NewJob<'_>]) -> Result<u64, Erro
         .iter()
         .map(|j| {
             (
-                ulid::Ulid::generate().to_string(),
+                next_id(),
                 j.payload.to_string(),
                 i32::try_from(j.max_attempts).unwrap_or(i32::MAX),
             )
@@ -321,6 +333,14 @@ pub enum Failed {
 
 /// Records a failed attempt: schedules the next one, or parks the job as dead.
 pub async fn fail(db: &Db, job: &Job, error: &str, retry: &Retry) -> Result<Failed, Error> {
+    let mut tx = db.begin().await?;
+    let failed = fail_in(&mut tx, job, error, retry).await?;
+    tx.commit().await?;
+    Ok(failed)
+}
+
+/// [`fail`] inside the caller's transaction (a batch's).
+pub async fn fail_in(tx: &mut Tx, job: &Job, error: &str, retry: &Retry) -> Result<Failed, Error> {
     let now = Utc::now();
     let attempt = u32::try_from(job.attempts).unwrap_or(u32::MAX);
     let dead = job.attempts >= job.max_attempts;
@@ -330,7 +350,6 @@ pub async fn fail(db: &Db, job: &Job, error: &str, retry: &Retry) -> Result<Fail
     // Errors can quote payloads at length; keep the row small.
     let error: String = error.chars().take(2000).collect();
     let status = if dead { "dead" } else { "pending" };
-    let mut tx = db.begin().await?;
     let n = on!(tx.exec(), |c| sqlx::query(
         "UPDATE kit_jobs SET status = $1, run_at = $2, last_error = $3, lease_token = NULL,
                 locked_until = NULL, updated_at = $4
@@ -345,7 +364,6 @@ pub async fn fail(db: &Db, job: &Job, error: &str, retry: &Retry) -> Result<Fail
     .execute(c)
     .await?
     .rows_affected());
-    tx.commit().await?;
     Ok(match (n, dead) {
         (0, _) => Failed::LeaseLost,
         (_, true) => Failed::Dead,

@@ -86,8 +86,14 @@ fn observe(queue: &str, started: std::time::Instant, ok: bool) {
 /// Schedules the failed `job`'s next attempt, or dead-letters it.
 async fn failed(db: &Db, cfg: &WorkerConfig, job: &Job, e: &JobError) -> Result<(), Error> {
     let text = e.to_string();
+    let f = fail(db, job, &text, &cfg.retry).await?;
+    log_failure(cfg, job, &text, f);
+    Ok(())
+}
+
+fn log_failure(cfg: &WorkerConfig, job: &Job, text: &str, f: Failed) {
     let queue = cfg.queue.clone();
-    match fail(db, job, &text, &cfg.retry).await? {
+    match f {
         Failed::Retried(at) => {
             tracing::warn!(queue = %cfg.queue, job_id = %job.id, attempt = job.attempts,
                 retry_at = %at, error = %text, "job failed; will retry");
@@ -102,7 +108,6 @@ async fn failed(db: &Db, cfg: &WorkerConfig, job: &Job, e: &JobError) -> Result<
             tracing::warn!(queue = %cfg.queue, job_id = %job.id, "job lease lost while failing");
         }
     }
-    Ok(())
 }
 
 async fn run_one(db: &Db, cfg: &WorkerConfig, handler: &Handler, job: Job) -> Result<(), Error> {
@@ -136,7 +141,7 @@ pub async fn work_once(db: &Db, cfg: &WorkerConfig, handler: &Handler) -> Result
 }
 
 /// A queue worked in batches: the jobs of one claim (up to `concurrency`) are handled one after
-/// the other, in claim order, in one transaction with one commit. Per job that saves the
+/// the other, in enqueue order, in one transaction with one commit. Per job that saves the
 /// transaction and commit of the claim and of the effect; for the webhook worker's routing that
 /// was ~700 us of a core per message, one job per transaction.
 pub trait BatchHandler: Send + Sync + 'static {
@@ -144,14 +149,16 @@ pub trait BatchHandler: Send + Sync + 'static {
     type Done: Send;
 
     /// Handles `job` in `tx`, and completes it there ([`super::complete`]) or puts it off
-    /// ([`super::defer_in`]). An error aborts the whole batch: its jobs are then handled again
-    /// one per transaction, so the failure (retried, then dead-lettered) is the failing job's
-    /// alone.
+    /// ([`super::defer_in`]); a job left neither is completed by the worker.
+    /// `Ok(Err(e))`: the job failed *before writing anything*; its failed attempt is recorded in
+    /// the same transaction and the batch goes on. `Err`: unexpected (a database error, a lost
+    /// lease), and the transaction may be unusable: the batch rolls back and its jobs are
+    /// handled again one per transaction.
     fn handle(
         &self,
         tx: &mut Tx,
         job: &Job,
-    ) -> impl Future<Output = Result<Self::Done, JobError>> + Send;
+    ) -> impl Future<Output = Result<Result<Self::Done, JobError>, Error>> + Send;
 
     /// Called for each handled job after its transaction committed.
     fn committed(&self, done: Self::Done);
@@ -164,21 +171,59 @@ pub trait BatchHandler: Send + Sync + 'static {
     }
 }
 
+/// A job's outcome in a batch: handled, or failed (and how) with the error's text.
+type Outcome<D> = Result<D, (String, Failed)>;
+
+/// Deletes the jobs of `ids` still holding their claim's `token` (a handler that returned `Ok`
+/// without completing or deferring its job).
+async fn complete_rest(tx: &mut Tx, token: &str, ids: &[&str]) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    on!(tx.exec(), |c| {
+        let mut qb = sqlx::QueryBuilder::new("DELETE FROM kit_jobs WHERE lease_token = ");
+        qb.push_bind(token).push(" AND id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id);
+        }
+        qb.push(")");
+        qb.build().execute(c).await?.rows_affected()
+    });
+    Ok(())
+}
+
 async fn handle_together<H: BatchHandler>(
     db: &Db,
+    cfg: &WorkerConfig,
     handler: &H,
     jobs: &[Job],
-) -> Result<Vec<H::Done>, JobError> {
+) -> Result<Vec<Outcome<H::Done>>, Error> {
     let mut tx = db.begin().await?;
-    let mut done = Vec::with_capacity(jobs.len());
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut handled = Vec::with_capacity(jobs.len());
     for job in jobs {
-        if let Some(e) = expired(job) {
-            return Err(e);
-        }
-        done.push(handler.handle(&mut tx, job).await?);
+        let result = match expired(job) {
+            Some(e) => Err(e),
+            None => handler.handle(&mut tx, job).await?,
+        };
+        outcomes.push(match result {
+            Ok(done) => {
+                handled.push(job.id.as_str());
+                Ok(done)
+            }
+            Err(e) => {
+                let text = e.to_string();
+                let f = super::fail_in(&mut tx, job, &text, &cfg.retry).await?;
+                Err((text, f))
+            }
+        });
+    }
+    if let Some(first) = jobs.first() {
+        complete_rest(&mut tx, &first.lease_token, &handled).await?;
     }
     tx.commit().await?;
-    Ok(done)
+    Ok(outcomes)
 }
 
 async fn handle_alone<H: BatchHandler>(
@@ -193,9 +238,14 @@ async fn handle_alone<H: BatchHandler>(
         None => {
             async {
                 let mut tx = db.begin().await?;
-                let done = handler.handle(&mut tx, job).await?;
-                tx.commit().await?;
-                Ok::<_, JobError>(done)
+                match handler.handle(&mut tx, job).await? {
+                    Ok(done) => {
+                        complete_rest(&mut tx, &job.lease_token, &[job.id.as_str()]).await?;
+                        tx.commit().await?;
+                        Ok::<_, JobError>(done)
+                    }
+                    Err(e) => Err(e),
+                }
             }
             .await
         }
@@ -219,27 +269,46 @@ pub async fn work_batch_once<H: BatchHandler>(
     handler: &H,
 ) -> Result<usize, Error> {
     let limit = handler.admit(cfg.concurrency.max(1)).await.max(1);
-    let jobs = claim(db, &cfg.queue, i64::try_from(limit).unwrap_or(1), cfg.lease).await?;
+    let mut jobs = claim(db, &cfg.queue, i64::try_from(limit).unwrap_or(1), cfg.lease).await?;
     if jobs.is_empty() {
         return Ok(0);
     }
+    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
+    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let started = std::time::Instant::now();
-    match handle_together(db, handler, &jobs).await {
-        Ok(done) => {
-            for d in done {
-                observe(&cfg.queue, started, true);
-                handler.committed(d);
+    match handle_together(db, cfg, handler, &jobs).await {
+        Ok(outcomes) => {
+            let mut completed = 0u64;
+            for (job, outcome) in jobs.iter().zip(outcomes) {
+                // Each job of a batch is done when the batch commits: its latency is the batch's.
+                observe(&cfg.queue, started, outcome.is_ok());
+                match outcome {
+                    Ok(done) => {
+                        handler.committed(done);
+                        completed += 1;
+                    }
+                    Err((text, f)) => log_failure(cfg, job, &text, f),
+                }
             }
             metrics::counter!("jobs_completed_total", "queue" => cfg.queue.clone())
-                .increment(jobs.len() as u64);
+                .increment(completed);
         }
         Err(e) => {
-            tracing::warn!(queue = %cfg.queue, size = jobs.len(), error = %e,
+            tracing::warn!(queue = %cfg.queue, size = jobs.len(),
+                error = %platform::problem::cause_chain(&e),
                 "job batch aborted; handling its jobs one by one");
             metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone())
                 .increment(1);
+            // Every job gets its turn: one that cannot even record its failure (the database
+            // is down) is left to its lease, the others still run.
+            let mut first_error = None;
             for job in &jobs {
-                handle_alone(db, cfg, handler, job).await?;
+                if let Err(e) = handle_alone(db, cfg, handler, job).await {
+                    first_error.get_or_insert(e);
+                }
+            }
+            if let Some(e) = first_error {
+                return Err(e);
             }
         }
     }
