@@ -4,8 +4,7 @@
 //! open loop at `rate` per second (latency from when each request was due).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
 use secrecy::SecretString;
@@ -82,77 +81,36 @@ async fn main() -> anyhow::Result<()> {
         padding: "x".repeat(1600),
     });
     // Closed loop: the peak.
-    let stop = Arc::new(AtomicBool::new(false));
-    let failed = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..args.clients)
-        .map(|_| {
-            let (c, stop, failed) = (c.clone(), stop.clone(), failed.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    if !one(&c).await {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
-                }
-                lat
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(args.secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap_or_default());
-    }
-    lat.sort_unstable();
-    let rate =
-        f64::from(u32::try_from(lat.len()).unwrap_or(u32::MAX)) / started.elapsed().as_secs_f64();
+    let cl = Arc::clone(&c);
+    let run = bench::closed_loop(args.clients, args.secs, move |_, _| {
+        let c = Arc::clone(&cl);
+        async move { one(&c).await }
+    })
+    .await;
     println!(
-        "| {} | closed loop, {} connections | {rate:.0}/s | {:.2} | {:.2} | {:.2} | {} |",
+        "| {} | closed loop, {} connections | {:.0}/s | {:.2} | {:.2} | {:.2} | {} |",
         args.label,
         args.clients,
-        bench::quantile_ms(&lat, 0.5),
-        bench::quantile_ms(&lat, 0.99),
-        bench::quantile_ms(&lat, 0.999),
-        failed.load(Ordering::Relaxed)
+        run.rate(),
+        run.ms(0.5),
+        run.ms(0.99),
+        run.ms(0.999),
+        run.failed
     );
     // Open loop: the tail at a fixed offered rate.
-    let interval = Duration::from_nanos(1_000_000_000 / args.rate.max(1));
-    let slots = Arc::new(tokio::sync::Semaphore::new(args.clients));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for i in 0..args.rate * args.secs {
-        let due = started + interval * u32::try_from(i)?;
-        tokio::time::sleep_until(due.into()).await;
-        let permit = slots.clone().acquire_owned().await?;
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            let ok = one(&c).await;
-            drop(permit);
-            (
-                u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX),
-                ok,
-            )
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut failed = 0u64;
-    for t in tasks {
-        let (us, ok) = t.await?;
-        lat.push(us);
-        failed += u64::from(!ok);
-    }
-    lat.sort_unstable();
+    let run = bench::open_loop(args.rate, args.secs, args.clients, move |_| {
+        let c = Arc::clone(&c);
+        async move { one(&c).await }
+    })
+    .await?;
     println!(
-        "| {} | {}/s offered | - | {:.2} | {:.2} | {:.2} | {failed} |",
+        "| {} | {}/s offered | - | {:.2} | {:.2} | {:.2} | {} |",
         args.label,
         args.rate,
-        bench::quantile_ms(&lat, 0.5),
-        bench::quantile_ms(&lat, 0.99),
-        bench::quantile_ms(&lat, 0.999)
+        run.ms(0.5),
+        run.ms(0.99),
+        run.ms(0.999),
+        run.failed
     );
     Ok(())
 }
