@@ -1,66 +1,139 @@
 //! Per-request observation: a span carrying the request id, service and route template, one
-//! JSON line when the response is sent, and the RED metrics. Installed with `Router::layer`, so
-//! it runs after routing and sees the matched route template rather than the raw path (ids in
-//! paths would explode the label cardinality).
+//! JSON line when the response is sent, and the RED metrics. It runs after routing (the edge
+//! layer is installed with `Router::layer`), so it sees the matched route template rather than
+//! the raw path (ids in paths would explode the label cardinality).
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::response::Response;
-use tracing::Instrument;
+use metrics::{Counter, Histogram};
 
 use crate::request_id::RequestId;
 
 /// Label used for requests that matched no route (the 404 fallback).
 pub(crate) const UNMATCHED: &str = "unmatched";
 
-/// Middleware state: the service name.
-#[derive(Clone, Copy)]
+/// A service's request metrics, by route template, method and status.
+#[derive(Clone)]
 pub(crate) struct Observe {
-    pub(crate) service: &'static str,
+    service: &'static str,
+    meters: Arc<Meters>,
 }
 
-pub(crate) async fn observe(State(o): State<Observe>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_else(|| UNMATCHED.to_owned());
-    let method = req.method().clone();
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let span = tracing::info_span!(
-        "request",
-        service = o.service,
-        request_id = %request_id,
-        method = %method,
-        route = %route,
-    );
-    crate::trace_context::adopt_parent(&span, req.headers());
-    let res = next.run(req).instrument(span.clone()).await;
-    let elapsed = start.elapsed();
-    let status = res.status().as_u16();
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        if res.status().is_server_error() {
-            tracing::warn!(status, latency_ms, request_id = %request_id, "request completed");
-        } else {
-            tracing::info!(status, latency_ms, request_id = %request_id, "request completed");
+/// The counter and histogram of one route, method and status.
+#[derive(Clone)]
+struct Meter {
+    method: Method,
+    status: u16,
+    requests: Counter,
+    duration: Histogram,
+}
+
+/// Metric handles resolved once per route, method and status: a request records its metrics
+/// without building and hashing a label set twice (a dozen allocations per request).
+#[derive(Default)]
+struct Meters(RwLock<HashMap<String, Vec<Meter>>>);
+
+/// One request being observed.
+pub(crate) struct Observation {
+    start: Instant,
+    route: String,
+    method: Method,
+    request_id: String,
+    pub(crate) span: tracing::Span,
+}
+
+impl Observe {
+    pub(crate) fn new(service: &'static str) -> Self {
+        Self {
+            service,
+            meters: Arc::default(),
         }
-    });
-    let labels = [
-        ("service", o.service.to_owned()),
-        ("method", method.to_string()),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!("http_server_requests_total", &labels).increment(1);
-    metrics::histogram!("http_server_request_duration_seconds", &labels)
-        .record(elapsed.as_secs_f64());
-    res
+    }
+
+    /// Starts observing `req` (its request id settled already).
+    pub(crate) fn start(&self, req: &Request) -> Observation {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(UNMATCHED, MatchedPath::as_str)
+            .to_owned();
+        let method = req.method().clone();
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let span = tracing::info_span!(
+            "request",
+            service = self.service,
+            request_id = %request_id,
+            method = %method,
+            route = %route,
+        );
+        crate::trace_context::adopt_parent(&span, req.headers());
+        Observation {
+            start: Instant::now(),
+            route,
+            method,
+            request_id,
+            span,
+        }
+    }
+
+    /// Logs the response and records its metrics.
+    pub(crate) fn finish(&self, o: Observation, res: &Response) {
+        let elapsed = o.start.elapsed();
+        let status = res.status().as_u16();
+        let latency_ms = elapsed.as_secs_f64() * 1000.0;
+        let request_id = &o.request_id;
+        o.span.in_scope(|| {
+            if res.status().is_server_error() {
+                tracing::warn!(status, latency_ms, request_id = %request_id, "request completed");
+            } else {
+                tracing::info!(status, latency_ms, request_id = %request_id, "request completed");
+            }
+        });
+        let meter = self.meter(&o.route, &o.method, status);
+        meter.requests.increment(1);
+        meter.duration.record(elapsed.as_secs_f64());
+    }
+
+    fn meter(&self, route: &str, method: &Method, status: u16) -> Meter {
+        let find = |m: &HashMap<String, Vec<Meter>>| {
+            m.get(route)?
+                .iter()
+                .find(|m| m.status == status && m.method == *method)
+                .cloned()
+        };
+        // A poisoned lock only means another request panicked mid-insert; the map is intact.
+        if let Some(m) = find(&self.meters.0.read().unwrap_or_else(|e| e.into_inner())) {
+            return m;
+        }
+        let labels = [
+            ("service", self.service.to_owned()),
+            ("method", method.to_string()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        let meter = Meter {
+            method: method.clone(),
+            status,
+            requests: metrics::counter!("http_server_requests_total", &labels),
+            duration: metrics::histogram!("http_server_request_duration_seconds", &labels),
+        };
+        let mut map = self.meters.0.write().unwrap_or_else(|e| e.into_inner());
+        let list = map.entry(route.to_owned()).or_default();
+        if !list
+            .iter()
+            .any(|m| m.status == status && m.method == *method)
+        {
+            list.push(meter.clone());
+        }
+        meter
+    }
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 
 /// `X-Request-Id`.
@@ -93,8 +92,9 @@ fn valid_traceparent(v: &HeaderValue) -> bool {
         && hex(parts[3], 2)
 }
 
-/// Middleware: settles the request id and trace context, echoes both on the response.
-pub async fn propagate(mut req: Request, next: Next) -> Response {
+/// Settles the request's id and trace context: the caller's when acceptable, else a new id.
+/// The id is put on the request (header and extension) for the layers and handler inside.
+pub(crate) fn settle(req: &mut Request) -> TraceContext {
     let headers = req.headers();
     let id = headers
         .get(&X_REQUEST_ID)
@@ -106,23 +106,25 @@ pub async fn propagate(mut req: Request, next: Next) -> Response {
         .get(&TRACEPARENT)
         .filter(|v| valid_traceparent(v))
         .cloned();
-    let request_id = RequestId(Arc::from(id.as_str()));
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
+    let request_id = RequestId(Arc::from(id));
     req.extensions_mut().insert(request_id.clone());
-    let ctx = TraceContext {
+    TraceContext {
         request_id,
-        traceparent: traceparent.clone(),
-    };
-    let mut res = CURRENT.scope(ctx, next.run(req)).await;
-    if let Ok(v) = HeaderValue::from_str(&id) {
+        traceparent,
+    }
+}
+
+/// Echoes the request id and trace context on the response.
+pub(crate) fn echo(res: &mut Response, ctx: &TraceContext) {
+    if let Ok(v) = HeaderValue::from_str(ctx.request_id.as_str()) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
-    if let Some(tp) = traceparent {
-        res.headers_mut().insert(TRACEPARENT.clone(), tp);
+    if let Some(tp) = &ctx.traceparent {
+        res.headers_mut().insert(TRACEPARENT.clone(), tp.clone());
     }
-    res
 }
 
 #[cfg(test)]

@@ -62,6 +62,9 @@ pub type Outcome<O> = Result<Result<<O as Op>::Output, <O as Op>::Refusal>, Erro
 struct Pending<O: Op> {
     op: O,
     reply: oneshot::Sender<Outcome<O>>,
+    /// When the caller queued it: its wait for company counts from here, so an operation that
+    /// queued behind a commit in progress waits no further once that commit ends.
+    queued: Instant,
 }
 
 /// Batching limits.
@@ -145,7 +148,11 @@ impl<O: Op> GroupCommit<O> {
         let _waiting = Waiting::new(&self.waiting);
         let (reply, answer) = oneshot::channel();
         self.sender
-            .send(Pending { op, reply })
+            .send(Pending {
+                op,
+                reply,
+                queued: Instant::now(),
+            })
             .await
             .map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?
@@ -160,8 +167,8 @@ async fn run<O: Op>(
 ) {
     let mut batch: Vec<Pending<O>> = Vec::with_capacity(config.max_batch);
     while let Some(first) = rx.recv().await {
+        let deadline = first.queued + config.max_wait;
         batch.push(first);
-        let deadline = Instant::now() + config.max_wait;
         while batch.len() < config.max_batch {
             // Take what is already queued without waiting, then wait out the deadline.
             match rx.try_recv() {
@@ -177,7 +184,10 @@ async fn run<O: Op>(
         }
         metrics::histogram!("group_commit_batch_size", "writer" => name)
             .record(f64::from(u32::try_from(batch.len()).unwrap_or(u32::MAX)));
+        let started = Instant::now();
         apply_batch(&db, name, std::mem::take(&mut batch)).await;
+        metrics::histogram!("group_commit_duration_seconds", "writer" => name)
+            .record(started.elapsed().as_secs_f64());
     }
 }
 

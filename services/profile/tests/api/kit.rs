@@ -66,6 +66,17 @@ async fn metrics_use_route_templates() {
     assert!(!text.contains("01ABC"), "raw ids must not become labels");
     assert!(text.contains("route=\"unmatched\""));
     assert!(text.contains("http_server_request_duration_seconds_bucket"));
+    // Both requests counted under one label set (its handle is resolved once and reused).
+    let counted: f64 = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("http_server_requests_total{")
+                && l.contains("route=\"/api/v1/profiles/{id}\"")
+                && l.contains("status=\"404\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(counted >= 2.0, "{text}");
 }
 
 #[tokio::test]
