@@ -1,16 +1,16 @@
 //! Service-to-service auth: HS256 JWTs with a required audience (the target service's name),
-//! short expiry, and space-separated scopes. Deny by default: the kit wraps every service route
-//! in [`authenticate`]; only `/health`, `/ready`, `/metrics`, `/openapi.json` and a service's
-//! explicitly public routes (provider webhooks, which check their own signatures) skip it.
+//! short expiry, and space-separated scopes. Deny by default: the server's gate layer runs
+//! [`authenticate`] on every service route; only `/health`, `/ready`, `/metrics`,
+//! `/openapi.json` and a service's explicitly public routes (provider webhooks, which check their
+//! own signatures) skip it.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -187,18 +187,10 @@ pub struct Authenticator {
     pub(crate) audience: &'static str,
 }
 
-/// Why the request carries no [`Caller`]; set by [`authenticate`], enforced by [`require_caller`].
-#[derive(Debug, Clone, Copy)]
-struct Unauthenticated(AuthError);
-
-/// Middleware: verifies the bearer token for this audience and records the outcome. It does not
-/// refuse the request itself, so the rate limiter (next) counts failed attempts too, keyed by
-/// address; [`require_caller`] then refuses them.
-pub async fn authenticate(
-    State(auth): State<Authenticator>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Verifies the bearer token for this audience and records the caller on the request. It
+/// does not refuse the request itself: the rate limiter counts failed attempts too, keyed by
+/// address, and the request is refused with this error afterwards.
+pub(crate) fn authenticate(auth: &Authenticator, req: &mut Request) -> Result<(), AuthError> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -209,35 +201,16 @@ pub async fn authenticate(
         })
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    let outcome = match token {
-        None => Err(AuthError::MissingToken),
-        Some(t) => auth.keys.verify(t, auth.audience),
+    let claims = match token {
+        None => return Err(AuthError::MissingToken),
+        Some(t) => auth.keys.verify(t, auth.audience)?,
     };
-    match outcome {
-        Ok(claims) => {
-            req.extensions_mut().insert(Caller {
-                issuer: claims.iss,
-                scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
-                tenant_id: claims.tenant_id,
-            });
-        }
-        Err(e) => {
-            req.extensions_mut().insert(Unauthenticated(e));
-        }
-    }
-    next.run(req).await
-}
-
-/// Middleware: refuses a request [`authenticate`] found no valid token on.
-pub async fn require_caller(req: Request, next: Next) -> Response {
-    if req.extensions().get::<Caller>().is_some() {
-        return next.run(req).await;
-    }
-    let err = req
-        .extensions()
-        .get::<Unauthenticated>()
-        .map_or(AuthError::MissingToken, |u| u.0);
-    err.into_response()
+    req.extensions_mut().insert(Caller {
+        issuer: claims.iss,
+        scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+        tenant_id: claims.tenant_id,
+    });
+    Ok(())
 }
 
 /// A scope a route requires; declare with [`crate::scope!`].

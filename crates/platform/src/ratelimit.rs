@@ -12,9 +12,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
@@ -174,8 +173,8 @@ impl Limiter {
     }
 }
 
-/// Middleware: one token per request, keyed by client, method and route.
-pub async fn limit(State(l): State<Limiter>, req: Request, next: Next) -> Response {
+/// The key a request's token is taken under: client, method and route.
+pub(crate) fn key(l: &Limiter, req: &Request) -> String {
     let client = match req.extensions().get::<Caller>() {
         Some(c) => format!("svc:{}", c.issuer),
         None => {
@@ -191,29 +190,31 @@ pub async fn limit(State(l): State<Limiter>, req: Request, next: Next) -> Respon
         .extensions()
         .get::<MatchedPath>()
         .map_or(crate::observe::UNMATCHED, MatchedPath::as_str);
-    let key = format!("{client}|{}|{route}", req.method());
-    match l.take_async(&key).await {
-        Ok(remaining) => {
-            let mut res = next.run(req).await;
-            let h = res.headers_mut();
-            h.insert("ratelimit-limit", HeaderValue::from(l.burst));
-            h.insert("ratelimit-remaining", HeaderValue::from(remaining));
-            res
-        }
-        Err(wait) => {
-            metrics::counter!("http_rate_limited_total").increment(1);
-            let mut problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded")
-                .title("Too many requests")
-                .detail(format!("retry after {wait} s"));
-            problem.retry_after = Some(wait);
-            let mut res = problem.into_response();
-            let h = res.headers_mut();
-            h.insert("ratelimit-limit", HeaderValue::from(l.burst));
-            h.insert("ratelimit-remaining", HeaderValue::from(0));
-            h.insert("ratelimit-reset", HeaderValue::from(wait));
-            res
-        }
-    }
+    format!("{client}|{}|{route}", req.method())
+}
+
+/// Takes one token under `key` (see [`key`]): the remaining burst, or the 429 answer.
+pub(crate) async fn admit(l: &Limiter, key: &str) -> Result<u32, Response> {
+    l.take_async(key).await.map_err(|wait| {
+        metrics::counter!("http_rate_limited_total").increment(1);
+        let mut problem = Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit.exceeded")
+            .title("Too many requests")
+            .detail(format!("retry after {wait} s"));
+        problem.retry_after = Some(wait);
+        let mut res = problem.into_response();
+        let h = res.headers_mut();
+        h.insert("ratelimit-limit", HeaderValue::from(l.burst));
+        h.insert("ratelimit-remaining", HeaderValue::from(0));
+        h.insert("ratelimit-reset", HeaderValue::from(wait));
+        res
+    })
+}
+
+/// The budget left, on an admitted request's response.
+pub(crate) fn stamp(l: &Limiter, res: &mut Response, remaining: u32) {
+    let h = res.headers_mut();
+    h.insert("ratelimit-limit", HeaderValue::from(l.burst));
+    h.insert("ratelimit-remaining", HeaderValue::from(remaining));
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
@@ -81,6 +81,32 @@ async fn edge(State(e): State<Edge>, mut req: Request, next: Next) -> Response {
     }
     e.observe.finish(observation, &res);
     request_id::echo(&mut res, &ctx);
+    res
+}
+
+/// What stands between a request and its route: the rate limit, and for the service's own
+/// routes the caller's token.
+#[derive(Clone)]
+struct Gate {
+    limiter: Limiter,
+    /// `None` for public routes (Meta's webhooks, the handshake).
+    authn: Option<Authenticator>,
+}
+
+/// Authenticates (protected routes), then takes a rate-limit token, then refuses an
+/// unauthenticated request: in that order so failed attempts are counted too, keyed by address.
+async fn gate(State(g): State<Gate>, mut req: Request, next: Next) -> Response {
+    let identified = g.authn.as_ref().map(|a| auth::authenticate(a, &mut req));
+    let key = ratelimit::key(&g.limiter, &req);
+    let remaining = match ratelimit::admit(&g.limiter, &key).await {
+        Ok(remaining) => remaining,
+        Err(refused) => return refused,
+    };
+    let mut res = match identified {
+        Some(Err(e)) => e.into_response(),
+        Some(Ok(())) | None => next.run(req).await,
+    };
+    ratelimit::stamp(&g.limiter, &mut res, remaining);
     res
 }
 
@@ -166,15 +192,20 @@ pub(crate) fn app(
         audience: service,
     };
     // `Router::layer` wraps the routes present at that moment, so auth covers only `router`.
-    // Order (outermost first): authenticate -> rate limit -> refuse the unauthenticated.
-    let protected = built
-        .router
-        .layer(from_fn(auth::require_caller))
-        .layer(from_fn_with_state(limiter.clone(), ratelimit::limit))
-        .layer(from_fn_with_state(authn, auth::authenticate));
-    let public = built
-        .public
-        .layer(from_fn_with_state(limiter, ratelimit::limit));
+    let protected = built.router.layer(from_fn_with_state(
+        Gate {
+            limiter: limiter.clone(),
+            authn: Some(authn),
+        },
+        gate,
+    ));
+    let public = built.public.layer(from_fn_with_state(
+        Gate {
+            limiter,
+            authn: None,
+        },
+        gate,
+    ));
     let openapi = Arc::new(openapi.to_json().unwrap_or_else(|_| "{}".to_owned()));
     let ops = Router::new()
         .route("/health", get(health::health))
