@@ -11,7 +11,7 @@
 //! subtransactions.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -93,6 +93,9 @@ pub struct GroupCommit<O: Op> {
     sender: mpsc::Sender<Pending<O>>,
     /// Operations submitted and not yet answered.
     waiting: Arc<AtomicUsize>,
+    /// When the writer started, and microseconds from then to the last submission.
+    started: Instant,
+    last_submit_us: Arc<AtomicU64>,
 }
 
 impl<O: Op> Clone for GroupCommit<O> {
@@ -100,6 +103,8 @@ impl<O: Op> Clone for GroupCommit<O> {
         Self {
             sender: self.sender.clone(),
             waiting: Arc::clone(&self.waiting),
+            started: self.started,
+            last_submit_us: Arc::clone(&self.last_submit_us),
         }
     }
 }
@@ -134,6 +139,8 @@ impl<O: Op> GroupCommit<O> {
         Self {
             sender,
             waiting: Arc::new(AtomicUsize::new(0)),
+            started: Instant::now(),
+            last_submit_us: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -143,16 +150,25 @@ impl<O: Op> GroupCommit<O> {
         self.waiting.load(Ordering::Relaxed)
     }
 
+    /// How long since the last operation was submitted: lets background work tell a lull in
+    /// traffic from the gap between two batches.
+    pub fn idle_for(&self) -> Duration {
+        let last = Duration::from_micros(self.last_submit_us.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+
     /// Queues `op` and waits until its batch is durable.
     pub async fn submit(&self, op: O) -> Outcome<O> {
         let _waiting = Waiting::new(&self.waiting);
         let (reply, answer) = oneshot::channel();
+        let queued = Instant::now();
+        let since_start = queued.duration_since(self.started).as_micros();
+        self.last_submit_us.store(
+            u64::try_from(since_start).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         self.sender
-            .send(Pending {
-                op,
-                reply,
-                queued: Instant::now(),
-            })
+            .send(Pending { op, reply, queued })
             .await
             .map_err(|_| closed())?;
         answer.await.map_err(|_| closed())?

@@ -468,6 +468,36 @@ mod group_commit {
         assert_eq!(balance(&t.db, "b").await, 500);
     }
 
+    /// Background work tells a lull from the gap between two batches by `idle_for`.
+    #[tokio::test]
+    async fn idle_for_counts_from_the_last_submission() {
+        let t = test_db().await;
+        accounts(&t.db, 100).await;
+        let writer = GroupCommit::spawn(t.db.clone(), GroupConfig::default(), "test");
+        writer
+            .submit(Debit {
+                account: "a",
+                amount: 1,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(writer.idle_for() < Duration::from_secs(1));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let idle = writer.idle_for();
+        assert!(idle >= Duration::from_millis(30), "{idle:?}");
+        writer
+            .submit(Debit {
+                account: "a",
+                amount: 1,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(writer.idle_for() < idle, "a submission resets it");
+        assert_eq!(writer.waiting(), 0);
+    }
+
     /// An operation that fails unexpectedly (here: a missing table).
     struct Broken;
 

@@ -217,8 +217,8 @@ impl Config {
         );
         let ingest_batch_wait_us: u64 = env.or(
             "WHATSAPP_WEBHOOK_WORKER_INGEST_BATCH_WAIT_US",
-            1000,
-            "microseconds a delivery waits for others to share its commit (default 1000)",
+            300,
+            "microseconds a delivery waits for others to share its commit (default 300)",
         );
         let graph_url = env.or(
             "WHATSAPP_WEBHOOK_WORKER_GRAPH_URL",
