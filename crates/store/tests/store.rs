@@ -474,26 +474,19 @@ mod group_commit {
         let t = test_db().await;
         accounts(&t.db, 100).await;
         let writer = GroupCommit::spawn(t.db.clone(), GroupConfig::default(), "test");
-        writer
-            .submit(Debit {
+        let debit = || async {
+            let one = Debit {
                 account: "a",
                 amount: 1,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+            };
+            writer.submit(one).await.unwrap().unwrap();
+        };
+        debit().await;
         assert!(writer.idle_for() < Duration::from_secs(1));
         tokio::time::sleep(Duration::from_millis(30)).await;
         let idle = writer.idle_for();
         assert!(idle >= Duration::from_millis(30), "{idle:?}");
-        writer
-            .submit(Debit {
-                account: "a",
-                amount: 1,
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        debit().await;
         assert!(writer.idle_for() < idle, "a submission resets it");
         assert_eq!(writer.waiting(), 0);
     }
