@@ -25,7 +25,6 @@ pub(crate) struct Observe {
 }
 
 /// The counter and histogram of one route, method and status.
-#[derive(Clone)]
 struct Meter {
     method: Method,
     status: u16,
@@ -98,42 +97,45 @@ impl Observe {
                 tracing::info!(status, latency_ms, request_id = %request_id, "request completed");
             }
         });
-        let meter = self.meter(&o.route, &o.method, status);
-        meter.requests.increment(1);
-        meter.duration.record(elapsed.as_secs_f64());
+        self.record(&o.route, &o.method, status, elapsed.as_secs_f64());
     }
 
-    fn meter(&self, route: &str, method: &Method, status: u16) -> Meter {
-        let find = |m: &HashMap<String, Vec<Meter>>| {
-            m.get(route)?
-                .iter()
-                .find(|m| m.status == status && m.method == *method)
-                .cloned()
+    /// Counts the request and records its duration under its route, method and status.
+    fn record(&self, route: &str, method: &Method, status: u16, seconds: f64) {
+        let record = |m: &Meter| {
+            m.requests.increment(1);
+            m.duration.record(seconds);
+        };
+        let found = |list: &[Meter]| {
+            list.iter()
+                .position(|m| m.status == status && m.method == *method)
         };
         // A poisoned lock only means another request panicked mid-insert; the map is intact.
-        if let Some(m) = find(&self.meters.0.read().unwrap_or_else(|e| e.into_inner())) {
-            return m;
+        {
+            let map = self.meters.0.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(list) = map.get(route)
+                && let Some(i) = found(list)
+            {
+                return record(&list[i]);
+            }
         }
-        let labels = [
-            ("service", self.service.to_owned()),
-            ("method", method.to_string()),
-            ("route", route.to_owned()),
-            ("status", status.to_string()),
-        ];
-        let meter = Meter {
-            method: method.clone(),
-            status,
-            requests: metrics::counter!("http_server_requests_total", &labels),
-            duration: metrics::histogram!("http_server_request_duration_seconds", &labels),
-        };
         let mut map = self.meters.0.write().unwrap_or_else(|e| e.into_inner());
         let list = map.entry(route.to_owned()).or_default();
-        if !list
-            .iter()
-            .any(|m| m.status == status && m.method == *method)
-        {
-            list.push(meter.clone());
-        }
-        meter
+        let i = found(list).unwrap_or_else(|| {
+            let labels = [
+                ("service", self.service.to_owned()),
+                ("method", method.to_string()),
+                ("route", route.to_owned()),
+                ("status", status.to_string()),
+            ];
+            list.push(Meter {
+                method: method.clone(),
+                status,
+                requests: metrics::counter!("http_server_requests_total", &labels),
+                duration: metrics::histogram!("http_server_request_duration_seconds", &labels),
+            });
+            list.len() - 1
+        });
+        record(&list[i]);
     }
 }

@@ -202,15 +202,14 @@ pub(crate) async fn admit(l: &Limiter, key: &str) -> Result<u32, Response> {
             .detail(format!("retry after {wait} s"));
         problem.retry_after = Some(wait);
         let mut res = problem.into_response();
-        let h = res.headers_mut();
-        h.insert("ratelimit-limit", HeaderValue::from(l.burst));
-        h.insert("ratelimit-remaining", HeaderValue::from(0));
-        h.insert("ratelimit-reset", HeaderValue::from(wait));
+        stamp(l, &mut res, 0);
+        res.headers_mut()
+            .insert("ratelimit-reset", HeaderValue::from(wait));
         res
     })
 }
 
-/// The budget left, on an admitted request's response.
+/// The budget left, on the response.
 pub(crate) fn stamp(l: &Limiter, res: &mut Response, remaining: u32) {
     let h = res.headers_mut();
     h.insert("ratelimit-limit", HeaderValue::from(l.burst));

@@ -181,6 +181,8 @@ async fn run<O: Op>(
     name: &'static str,
     mut rx: mpsc::Receiver<Pending<O>>,
 ) {
+    let sizes = metrics::histogram!("group_commit_batch_size", "writer" => name);
+    let durations = metrics::histogram!("group_commit_duration_seconds", "writer" => name);
     let mut batch: Vec<Pending<O>> = Vec::with_capacity(config.max_batch);
     while let Some(first) = rx.recv().await {
         let deadline = first.queued + config.max_wait;
@@ -198,12 +200,10 @@ async fn run<O: Op>(
                 }
             }
         }
-        metrics::histogram!("group_commit_batch_size", "writer" => name)
-            .record(f64::from(u32::try_from(batch.len()).unwrap_or(u32::MAX)));
+        sizes.record(f64::from(u32::try_from(batch.len()).unwrap_or(u32::MAX)));
         let started = Instant::now();
         apply_batch(&db, name, std::mem::take(&mut batch)).await;
-        metrics::histogram!("group_commit_duration_seconds", "writer" => name)
-            .record(started.elapsed().as_secs_f64());
+        durations.record(started.elapsed().as_secs_f64());
     }
 }
 
