@@ -52,7 +52,7 @@ impl Service for WhatsappPricing {
         let db = ::store::Db::connect(&ctx.common).await?;
         ::store::spawn_background(ctx, &db);
         let conversation = config.conversation;
-        let state = state::AppState::new(db.clone(), config.clone(), &ctx.common);
+        let state = state::Inner::start(db.clone(), config.clone(), &ctx.common);
         let mut built = Built::new(http::router(state.clone()));
         built.checks.push(db.check());
         if conversation {

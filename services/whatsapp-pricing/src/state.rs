@@ -11,16 +11,7 @@ use crate::book::BookCache;
 use crate::writer::QuoteWriter;
 
 /// Application state: one pointer, cheap to clone (axum clones it for every request).
-#[derive(Clone)]
-pub(crate) struct AppState(Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
+pub(crate) type AppState = Arc<Inner>;
 
 /// What the state holds.
 pub(crate) struct Inner {
@@ -33,9 +24,9 @@ pub(crate) struct Inner {
     pub(crate) quotes: QuoteWriter,
 }
 
-impl AppState {
+impl Inner {
     /// Starts the quote writer (needs a Tokio runtime).
-    pub(crate) fn new(db: Db, config: Config, common: &CommonConfig) -> Self {
+    pub(crate) fn start(db: Db, config: Config, common: &CommonConfig) -> AppState {
         let quotes = QuoteWriter::spawn(
             db.clone(),
             store::group::GroupConfig {
@@ -45,13 +36,13 @@ impl AppState {
             },
             "whatsapp-pricing.quotes",
         );
-        Self(Arc::new(Inner {
+        Arc::new(Self {
             book: Arc::new(BookCache::new(config.tariff_refresh)),
             db,
             config: Arc::new(config),
             default_tenant: Arc::from(common.default_tenant_id.as_str()),
             quotes,
-        }))
+        })
     }
 
     /// Today in the tariffs' calendar (Africa/Kigali by default).

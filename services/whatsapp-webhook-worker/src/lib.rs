@@ -98,7 +98,7 @@ impl Service for WhatsappWebhookWorker {
             },
             "whatsapp-ingest",
         );
-        let state = state::AppState::new(state::Inner {
+        let state = Arc::new(state::Inner {
             client: client.clone(),
             db: db.clone(),
             ingest,

@@ -15,22 +15,7 @@ pub(crate) const QUEUE: &str = "whatsapp.inbound";
 pub(crate) const OUTBOUND_QUEUE: &str = "whatsapp.outbound";
 
 /// Application state: one pointer, cheap to clone (axum clones it for every request).
-#[derive(Clone)]
-pub(crate) struct AppState(Arc<Inner>);
-
-impl std::ops::Deref for AppState {
-    type Target = Inner;
-
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub(crate) fn new(inner: Inner) -> Self {
-        Self(Arc::new(inner))
-    }
-}
+pub(crate) type AppState = Arc<Inner>;
 
 /// What the state holds.
 pub(crate) struct Inner {
