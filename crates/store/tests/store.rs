@@ -664,11 +664,13 @@ impl Effects {
 
 impl jobs::BatchHandler for Effects {
     type Done = ();
+    type Batch = ();
 
     async fn handle(
         &self,
         tx: &mut store::Tx,
         job: &jobs::Job,
+        (): &mut (),
     ) -> Result<Result<(), jobs::JobError>, Error> {
         let payload: serde_json::Value = job.payload()?;
         let i = payload["i"].as_u64().unwrap();

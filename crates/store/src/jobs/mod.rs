@@ -29,7 +29,7 @@ fn next_id() -> String {
 }
 
 pub use worker::{
-    BatchHandler, Handler, JobError, WorkerConfig, handler, spawn_batch_worker, spawn_worker,
+    BatchHandler, Handler, JobError, WorkerConfig, handler, hold, spawn_batch_worker, spawn_worker,
     work_batch_once, work_once,
 };
 

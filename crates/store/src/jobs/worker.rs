@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use platform::Ctx;
 
 use super::{Failed, Job, Retry, claim, fail, stats};
-use crate::{Db, Error, Tx, on};
+use crate::{Db, Error, Exec, Tx, on};
 
 /// A handler's failure: retried per the queue's [`Retry`], then dead-lettered with this text.
 pub type JobError = Box<dyn std::error::Error + Send + Sync>;
@@ -148,17 +148,45 @@ pub trait BatchHandler: Send + Sync + 'static {
     /// What a handled job reports once its transaction committed (for metrics and logs).
     type Done: Send;
 
-    /// Handles `job` in `tx`, and completes it there ([`super::complete`]) or puts it off
-    /// ([`super::defer_in`]); a job left neither is completed by the worker.
-    /// `Ok(Err(e))`: the job failed *before writing anything*; its failed attempt is recorded in
-    /// the same transaction and the batch goes on. `Err`: unexpected (a database error, a lost
-    /// lease), and the transaction may be unusable: the batch rolls back and its jobs are
-    /// handled again one per transaction.
+    /// What the jobs of one batch share: what [`Self::prepare`] read for all of them, and the
+    /// writes [`Self::handle`] buffered for [`Self::flush`] to make together. A few statements
+    /// per batch instead of several per job: on SQLite each one is a hop to the connection's
+    /// thread, made while the batch holds the one write lock webhook commits wait on.
+    type Batch: Default + Send;
+
+    /// Reads what the batch's jobs need, before the first is handled (default: nothing).
+    fn prepare(
+        &self,
+        tx: &mut Tx,
+        jobs: &[Job],
+        batch: &mut Self::Batch,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (tx, jobs, batch);
+        async { Ok(()) }
+    }
+
+    /// Handles `job` in `tx`, in claim order. The worker completes the batch's handled jobs with
+    /// one statement, except those the handler put off ([`super::defer_in`]).
+    /// `Ok(Err(e))`: the job failed *before writing or buffering anything*; its failed attempt
+    /// is recorded in the same transaction and the batch goes on. `Err`: unexpected (a database
+    /// error, a lost lease), and the transaction may be unusable: the batch rolls back and its
+    /// jobs are handled again one per transaction.
     fn handle(
         &self,
         tx: &mut Tx,
         job: &Job,
+        batch: &mut Self::Batch,
     ) -> impl Future<Output = Result<Result<Self::Done, JobError>, Error>> + Send;
+
+    /// Writes what the batch's jobs buffered, after the last one (default: nothing).
+    fn flush(
+        &self,
+        tx: &mut Tx,
+        batch: Self::Batch,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (tx, batch);
+        async { Ok(()) }
+    }
 
     /// Called for each handled job after its transaction committed.
     fn committed(&self, done: Self::Done);
@@ -174,8 +202,37 @@ pub trait BatchHandler: Send + Sync + 'static {
 /// A job's outcome in a batch: handled, or failed (and how) with the error's text.
 type Outcome<D> = Result<D, (String, Failed)>;
 
-/// Deletes the jobs of `ids` still holding their claim's `token` (a handler that returned `Ok`
-/// without completing or deferring its job).
+/// Takes hold of a claim's `jobs` for the transaction: fails with [`Error::LeaseLost`] (before
+/// anything is written) when one was taken over since the claim because its lease ran out. On
+/// PostgreSQL it also locks them, so no other worker can take them over before the commit; on
+/// SQLite the transaction's write lock already keeps every other writer out.
+pub async fn hold(tx: &mut Tx, jobs: &[Job]) -> Result<(), Error> {
+    let Some(first) = jobs.first() else {
+        return Ok(());
+    };
+    let end = match tx.exec() {
+        Exec::Sqlite(_) => ")",
+        Exec::Postgres(_) => ") FOR UPDATE",
+    };
+    let held: Vec<(String,)> = on!(tx.exec(), |c| {
+        let mut qb = sqlx::QueryBuilder::new("SELECT id FROM kit_jobs WHERE lease_token = ");
+        qb.push_bind(&first.lease_token).push(" AND id IN (");
+        let mut list = qb.separated(", ");
+        for job in jobs {
+            list.push_bind(&job.id);
+        }
+        qb.push(end);
+        qb.build_query_as().fetch_all(c).await?
+    });
+    if held.len() == jobs.len() {
+        Ok(())
+    } else {
+        Err(Error::LeaseLost)
+    }
+}
+
+/// Deletes the jobs of `ids` still holding their claim's `token`: the handled jobs but those the
+/// handler put off (a deferral clears the token).
 async fn complete_rest(tx: &mut Tx, token: &str, ids: &[&str]) -> Result<(), Error> {
     if ids.is_empty() {
         return Ok(());
@@ -200,12 +257,15 @@ async fn handle_together<H: BatchHandler>(
     jobs: &[Job],
 ) -> Result<Vec<Outcome<H::Done>>, Error> {
     let mut tx = db.begin().await?;
+    hold(&mut tx, jobs).await?;
+    let mut batch = H::Batch::default();
+    handler.prepare(&mut tx, jobs, &mut batch).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut handled = Vec::with_capacity(jobs.len());
     for job in jobs {
         let result = match expired(job) {
             Some(e) => Err(e),
-            None => handler.handle(&mut tx, job).await?,
+            None => handler.handle(&mut tx, job, &mut batch).await?,
         };
         outcomes.push(match result {
             Ok(done) => {
@@ -219,6 +279,7 @@ async fn handle_together<H: BatchHandler>(
             }
         });
     }
+    handler.flush(&mut tx, batch).await?;
     if let Some(first) = jobs.first() {
         complete_rest(&mut tx, &first.lease_token, &handled).await?;
     }
@@ -238,8 +299,13 @@ async fn handle_alone<H: BatchHandler>(
         None => {
             async {
                 let mut tx = db.begin().await?;
-                match handler.handle(&mut tx, job).await? {
+                let jobs = std::slice::from_ref(job);
+                hold(&mut tx, jobs).await?;
+                let mut batch = H::Batch::default();
+                handler.prepare(&mut tx, jobs, &mut batch).await?;
+                match handler.handle(&mut tx, job, &mut batch).await? {
                     Ok(done) => {
+                        handler.flush(&mut tx, batch).await?;
                         complete_rest(&mut tx, &job.lease_token, &[job.id.as_str()]).await?;
                         tx.commit().await?;
                         Ok::<_, JobError>(done)

@@ -1,10 +1,13 @@
 //! `wa_contacts`: the sticky service and the opt-out of each contact, per tenant.
 
 use chrono::{DateTime, Utc};
-use store::{Error, Tx, on};
+use store::{Error, Tx, insert_many, on};
+
+/// Contacts per statement: five parameters a row keep either backend far below its limit.
+const CHUNK: usize = 1000;
 
 /// A contact's routing state.
-#[derive(Debug, Default, sqlx::FromRow)]
+#[derive(Debug, Default, Clone, sqlx::FromRow)]
 pub(crate) struct State {
     pub(crate) active_service: Option<String>,
     pub(crate) opted_out_at: Option<DateTime<Utc>>,
@@ -23,49 +26,72 @@ pub(crate) async fn get(tx: &mut Tx, tenant: &str, contact: &str) -> Result<Stat
     Ok(row.unwrap_or_default())
 }
 
-/// Sets (or clears) the contact's active service.
-pub(crate) async fn set_active(
+/// The stored states of `contacts` of `tenant`, by contact id (those never seen are absent).
+pub(crate) async fn get_many(
     tx: &mut Tx,
     tenant: &str,
-    contact: &str,
-    service: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<(), Error> {
-    on!(tx.exec(), |c| sqlx::query(
-        "INSERT INTO wa_contacts (tenant_id, contact_id, active_service, updated_at)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, contact_id)
-         DO UPDATE SET active_service = excluded.active_service, updated_at = excluded.updated_at"
-    )
-    .bind(tenant)
-    .bind(contact)
-    .bind(service)
-    .bind(at)
-    .execute(c)
-    .await?
-    .rows_affected());
-    Ok(())
+    contacts: &[&str],
+) -> Result<Vec<(String, State)>, Error> {
+    let mut found = Vec::with_capacity(contacts.len());
+    for chunk in contacts.chunks(CHUNK) {
+        let rows: Vec<(String, Option<String>, Option<DateTime<Utc>>)> = on!(tx.exec(), |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT contact_id, active_service, opted_out_at FROM wa_contacts
+                 WHERE tenant_id = ",
+            );
+            qb.push_bind(tenant).push(" AND contact_id IN (");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await?
+        });
+        found.extend(rows.into_iter().map(|(id, active_service, opted_out_at)| {
+            (
+                id,
+                State {
+                    active_service,
+                    opted_out_at,
+                },
+            )
+        }));
+    }
+    Ok(found)
 }
 
-/// Records the opt-out (the first one's time is kept).
-pub(crate) async fn opt_out(
+/// A contact's state to store.
+pub(crate) struct Save<'a> {
+    pub(crate) tenant: &'a str,
+    pub(crate) contact: &'a str,
+    pub(crate) state: &'a State,
+}
+
+/// Stores the states of `batch` (one row per contact), with one statement per thousand. An
+/// opt-out already stored keeps its first time.
+pub(crate) async fn save_many(
     tx: &mut Tx,
-    tenant: &str,
-    contact: &str,
+    batch: &[Save<'_>],
     at: DateTime<Utc>,
 ) -> Result<(), Error> {
-    on!(tx.exec(), |c| sqlx::query(
-        "INSERT INTO wa_contacts (tenant_id, contact_id, opted_out_at, updated_at)
-         VALUES ($1, $2, $3, $3)
-         ON CONFLICT (tenant_id, contact_id)
-         DO UPDATE SET opted_out_at = COALESCE(wa_contacts.opted_out_at, excluded.opted_out_at),
-                       updated_at = excluded.updated_at"
-    )
-    .bind(tenant)
-    .bind(contact)
-    .bind(at)
-    .execute(c)
-    .await?
-    .rows_affected());
+    for chunk in batch.chunks(CHUNK) {
+        insert_many!(
+            tx.exec(),
+            "INSERT INTO wa_contacts (tenant_id, contact_id, active_service, opted_out_at,
+                 updated_at) ",
+            chunk,
+            |b, s| {
+                b.push_bind(s.tenant)
+                    .push_bind(s.contact)
+                    .push_bind(&s.state.active_service)
+                    .push_bind(s.state.opted_out_at)
+                    .push_bind(at);
+            },
+            " ON CONFLICT (tenant_id, contact_id) DO UPDATE
+              SET active_service = excluded.active_service,
+                  opted_out_at = COALESCE(wa_contacts.opted_out_at, excluded.opted_out_at),
+                  updated_at = excluded.updated_at"
+        )?;
+    }
     Ok(())
 }

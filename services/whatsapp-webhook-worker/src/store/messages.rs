@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use store::{Error, Exec, Tx, insert_many, on};
+use store::{Error, Tx, insert_many, on};
 
 /// Rows per multi-row statement: nine parameters a message keeps either backend far below its
 /// parameter limit.
@@ -55,30 +55,16 @@ pub(crate) struct Stored {
 pub(crate) async fn known(tx: &mut Tx, wamids: &[&str]) -> Result<HashSet<String>, Error> {
     let mut found = HashSet::new();
     for chunk in wamids.chunks(CHUNK) {
-        let rows: Vec<(String,)> = match tx.exec() {
-            Exec::Sqlite(c) => {
-                let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "SELECT wamid FROM wa_inbound_messages WHERE wamid IN (",
-                );
-                let mut list = qb.separated(", ");
-                for w in chunk {
-                    list.push_bind(*w);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(c).await?
+        let rows: Vec<(String,)> = on!(tx.exec(), |c| {
+            let mut qb =
+                sqlx::QueryBuilder::new("SELECT wamid FROM wa_inbound_messages WHERE wamid IN (");
+            let mut list = qb.separated(", ");
+            for w in chunk {
+                list.push_bind(*w);
             }
-            Exec::Postgres(c) => {
-                let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-                    "SELECT wamid FROM wa_inbound_messages WHERE wamid IN (",
-                );
-                let mut list = qb.separated(", ");
-                for w in chunk {
-                    list.push_bind(*w);
-                }
-                qb.push(")");
-                qb.build_query_as().fetch_all(c).await?
-            }
-        };
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await?
+        });
         found.extend(rows.into_iter().map(|(w,)| w));
     }
     Ok(found)
@@ -129,37 +115,53 @@ pub(crate) async fn insert_status(tx: &mut Tx, s: &NewStatus) -> Result<bool, Er
     Ok(n == 1)
 }
 
-/// The message `wamid`, if stored.
-pub(crate) async fn get(tx: &mut Tx, wamid: &str) -> Result<Option<Stored>, Error> {
-    let row = on!(tx.exec(), |c| sqlx::query_as(
-        "SELECT wamid, phone_number_id, contact_kind, contact_id, profile_name, message_type,
-                message, received_at, processed_at
-         FROM wa_inbound_messages WHERE wamid = $1"
-    )
-    .bind(wamid)
-    .fetch_optional(c)
-    .await?);
-    Ok(row)
+/// The stored messages of `wamids` (those not stored are absent).
+pub(crate) async fn get_many(tx: &mut Tx, wamids: &[&str]) -> Result<Vec<Stored>, Error> {
+    let mut found = Vec::with_capacity(wamids.len());
+    for chunk in wamids.chunks(CHUNK) {
+        let rows: Vec<Stored> = on!(tx.exec(), |c| {
+            let mut qb = sqlx::QueryBuilder::new(
+                "SELECT wamid, phone_number_id, contact_kind, contact_id, profile_name,
+                        message_type, message, received_at, processed_at
+                 FROM wa_inbound_messages WHERE wamid IN (",
+            );
+            let mut list = qb.separated(", ");
+            for w in chunk {
+                list.push_bind(*w);
+            }
+            qb.push(")");
+            qb.build_query_as().fetch_all(c).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
-/// Records where `wamid` went (`routed_to` is `None` for an opt-out).
-pub(crate) async fn mark_processed(
-    tx: &mut Tx,
-    wamid: &str,
-    tenant: &str,
-    routed_to: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<(), Error> {
-    on!(tx.exec(), |c| sqlx::query(
-        "UPDATE wa_inbound_messages SET tenant_id = $2, routed_to = $3, processed_at = $4
-         WHERE wamid = $1"
-    )
-    .bind(wamid)
-    .bind(tenant)
-    .bind(routed_to)
-    .bind(at)
-    .execute(c)
-    .await?
-    .rows_affected());
+/// Where a message went (`routed_to` is `None` for an opt-out).
+pub(crate) struct Processed {
+    pub(crate) wamid: String,
+    pub(crate) tenant: String,
+    pub(crate) routed_to: Option<&'static str>,
+    pub(crate) at: DateTime<Utc>,
+}
+
+/// Records where each message of `batch` went, with one statement per thousand.
+pub(crate) async fn mark_processed(tx: &mut Tx, batch: &[Processed]) -> Result<(), Error> {
+    for chunk in batch.chunks(CHUNK) {
+        insert_many!(
+            tx.exec(),
+            "WITH v (wamid, tenant_id, routed_to, processed_at) AS (",
+            chunk,
+            |b, p| {
+                b.push_bind(&p.wamid)
+                    .push_bind(&p.tenant)
+                    .push_bind(p.routed_to)
+                    .push_bind(p.at);
+            },
+            ") UPDATE wa_inbound_messages
+               SET tenant_id = v.tenant_id, routed_to = v.routed_to, processed_at = v.processed_at
+               FROM v WHERE wa_inbound_messages.wamid = v.wamid"
+        )?;
+    }
     Ok(())
 }

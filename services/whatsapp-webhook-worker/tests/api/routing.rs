@@ -129,3 +129,71 @@ async fn opt_out_keywords_are_configurable() {
     assert_eq!(kind, "whatsapp.contact.opted_out");
     assert_eq!(d["keyword"], "HAGARIKA");
 }
+
+/// A contact's messages routed in one batch: each sees the state its predecessor left, and the
+/// state the batch stored is what a later message sees.
+#[tokio::test]
+async fn messages_of_one_delivery_are_routed_in_order_each_seeing_the_last() {
+    let app = app().await;
+    let ev = Events::watch(&app);
+    deliver(
+        &app,
+        &delivery(
+            MAPPED,
+            vec![
+                text("wamid.b1", ALINE, "insurance"),
+                text("wamid.b2", ALINE, "RAB 123 A"),
+                text("wamid.b3", ALINE, "stop"),
+                text("wamid.b4", ALINE, "hello"),
+                text("wamid.b5", ALINE, "RAB 123 A"),
+                text("wamid.b6", ALINE, "insurance"),
+            ],
+            vec![],
+        ),
+    )
+    .await;
+    deliver(
+        &app,
+        &delivery(UNMAPPED, vec![text("wamid.b7", ALINE, "RAB 123 A")], vec![]),
+    )
+    .await;
+    let e = ev.of("wamid.b1").await;
+    assert_eq!(route(&e.data), ("whatsapp-pricing", "menu_key"));
+    assert_eq!(e.data["optedOut"], false);
+    let e = ev.of("wamid.b2").await;
+    assert_eq!(route(&e.data), ("whatsapp-pricing", "sticky"));
+    let e = ev.of("wamid.b3").await;
+    assert_eq!(e.kind, "whatsapp.contact.opted_out");
+    let e = ev.of("wamid.b4").await;
+    assert_eq!(route(&e.data), ("home_menu", "greeting"));
+    assert_eq!(e.data["optedOut"], true, "the opt-out just before");
+    let e = ev.of("wamid.b5").await;
+    assert_eq!(route(&e.data), ("wa-ai-agents", "fallback"));
+    let e = ev.of("wamid.b6").await;
+    assert_eq!(route(&e.data), ("whatsapp-pricing", "menu_key"));
+    let e = ev.of("wamid.b7").await;
+    assert_eq!(e.data["tenantId"], "default");
+    assert_eq!(route(&e.data), ("wa-ai-agents", "fallback"));
+    assert_eq!(e.data["optedOut"], false, "another tenant's contact");
+
+    // What the batch stored: the sticky service and the opt-out, and every message's route.
+    let (_, d) = send(&app, &ev, MAPPED, text("wamid.b8", ALINE, "RAB 123 A")).await;
+    assert_eq!(route(&d), ("whatsapp-pricing", "sticky"));
+    assert_eq!(d["optedOut"], true);
+    let db = db(&app).await;
+    assert_eq!(
+        count(&db, "wa_inbound_messages WHERE processed_at IS NOT NULL").await,
+        8
+    );
+    assert_eq!(
+        count(&db, "wa_inbound_messages WHERE routed_to IS NULL").await,
+        1,
+        "the opt-out is routed nowhere"
+    );
+    assert_eq!(
+        count(&db, "wa_contacts").await,
+        1,
+        "no row for the other tenant's contact, whose state never changed"
+    );
+    assert_eq!(count(&db, "kit_jobs").await, 0);
+}

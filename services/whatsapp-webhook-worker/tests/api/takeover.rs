@@ -38,9 +38,12 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
     let e = ev.of("wamid.c1").await;
     assert_eq!(e.data["service"], "whatsapp-pricing");
 
-    // The crashed worker coming back cannot complete (and so cannot commit effects).
+    // The crashed worker coming back can neither take hold of its batch nor complete the job
+    // (and so cannot commit effects).
     let db = crate::helpers::db(&app).await;
     let mut tx = db.begin().await.unwrap();
+    let late = store::jobs::hold(&mut tx, &stale).await;
+    assert!(matches!(late, Err(store::Error::LeaseLost)), "{late:?}");
     let late = store::jobs::complete(&mut tx, &stale[0]).await;
     assert!(matches!(late, Err(store::Error::LeaseLost)), "{late:?}");
     drop(tx);
