@@ -97,6 +97,20 @@ macro_rules! insert_many {
     }};
 }
 
+/// Appends `(a, b, …)` with each of `items` bound: the list of an `IN`.
+pub fn push_list<'t, DB, T>(qb: &mut sqlx::QueryBuilder<DB>, items: impl IntoIterator<Item = T>)
+where
+    DB: sqlx::Database,
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    qb.push("(");
+    let mut list = qb.separated(", ");
+    for item in items {
+        list.push_bind(item);
+    }
+    qb.push(")");
+}
+
 /// Builds a [`Migrations`] from a service's `migrations/sqlite` and `migrations/postgres`
 /// folders (paths relative to the calling crate).
 #[macro_export]

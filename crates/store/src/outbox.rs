@@ -149,12 +149,8 @@ async fn mark_published(tx: &mut Tx, ids: &[&str]) -> Result<(), Error> {
         Exec::Sqlite(c) => {
             let mut qb =
                 sqlx::QueryBuilder::<sqlx::Sqlite>::new("UPDATE kit_outbox SET published_at = ");
-            qb.push_bind(now).push(" WHERE id IN (");
-            let mut list = qb.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
-            }
-            qb.push(")");
+            qb.push_bind(now).push(" WHERE id IN ");
+            crate::push_list(&mut qb, ids.iter().copied());
             qb.build().execute(c).await?;
         }
         Exec::Postgres(c) => {

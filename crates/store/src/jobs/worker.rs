@@ -210,18 +210,15 @@ pub async fn hold(tx: &mut Tx, jobs: &[Job]) -> Result<(), Error> {
     let Some(first) = jobs.first() else {
         return Ok(());
     };
-    let end = match tx.exec() {
-        Exec::Sqlite(_) => ")",
-        Exec::Postgres(_) => ") FOR UPDATE",
+    let lock = match tx.exec() {
+        Exec::Sqlite(_) => "",
+        Exec::Postgres(_) => " FOR UPDATE",
     };
     let held: Vec<(String,)> = on!(tx.exec(), |c| {
         let mut qb = sqlx::QueryBuilder::new("SELECT id FROM kit_jobs WHERE lease_token = ");
-        qb.push_bind(&first.lease_token).push(" AND id IN (");
-        let mut list = qb.separated(", ");
-        for job in jobs {
-            list.push_bind(&job.id);
-        }
-        qb.push(end);
+        qb.push_bind(&first.lease_token).push(" AND id IN ");
+        crate::push_list(&mut qb, jobs.iter().map(|j| &j.id));
+        qb.push(lock);
         qb.build_query_as().fetch_all(c).await?
     });
     if held.len() == jobs.len() {
@@ -239,12 +236,8 @@ async fn complete_rest(tx: &mut Tx, token: &str, ids: &[&str]) -> Result<(), Err
     }
     on!(tx.exec(), |c| {
         let mut qb = sqlx::QueryBuilder::new("DELETE FROM kit_jobs WHERE lease_token = ");
-        qb.push_bind(token).push(" AND id IN (");
-        let mut list = qb.separated(", ");
-        for id in ids {
-            list.push_bind(*id);
-        }
-        qb.push(")");
+        qb.push_bind(token).push(" AND id IN ");
+        crate::push_list(&mut qb, ids.iter().copied());
         qb.build().execute(c).await?.rows_affected()
     });
     Ok(())

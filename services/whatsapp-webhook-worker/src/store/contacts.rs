@@ -39,12 +39,8 @@ pub(crate) async fn get_many(
                 "SELECT contact_id, active_service, opted_out_at FROM wa_contacts
                  WHERE tenant_id = ",
             );
-            qb.push_bind(tenant).push(" AND contact_id IN (");
-            let mut list = qb.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            qb.push(")");
+            qb.push_bind(tenant).push(" AND contact_id IN ");
+            store::push_list(&mut qb, chunk.iter().copied());
             qb.build_query_as().fetch_all(c).await?
         });
         found.extend(rows.into_iter().map(|(id, active_service, opted_out_at)| {

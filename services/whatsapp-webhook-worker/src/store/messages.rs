@@ -57,12 +57,8 @@ pub(crate) async fn known(tx: &mut Tx, wamids: &[&str]) -> Result<HashSet<String
     for chunk in wamids.chunks(CHUNK) {
         let rows: Vec<(String,)> = on!(tx.exec(), |c| {
             let mut qb =
-                sqlx::QueryBuilder::new("SELECT wamid FROM wa_inbound_messages WHERE wamid IN (");
-            let mut list = qb.separated(", ");
-            for w in chunk {
-                list.push_bind(*w);
-            }
-            qb.push(")");
+                sqlx::QueryBuilder::new("SELECT wamid FROM wa_inbound_messages WHERE wamid IN ");
+            store::push_list(&mut qb, chunk.iter().copied());
             qb.build_query_as().fetch_all(c).await?
         });
         found.extend(rows.into_iter().map(|(w,)| w));
@@ -123,13 +119,9 @@ pub(crate) async fn get_many(tx: &mut Tx, wamids: &[&str]) -> Result<Vec<Stored>
             let mut qb = sqlx::QueryBuilder::new(
                 "SELECT wamid, phone_number_id, contact_kind, contact_id, profile_name,
                         message_type, message, received_at, processed_at
-                 FROM wa_inbound_messages WHERE wamid IN (",
+                 FROM wa_inbound_messages WHERE wamid IN ",
             );
-            let mut list = qb.separated(", ");
-            for w in chunk {
-                list.push_bind(*w);
-            }
-            qb.push(")");
+            store::push_list(&mut qb, chunk.iter().copied());
             qb.build_query_as().fetch_all(c).await?
         });
         found.extend(rows);
