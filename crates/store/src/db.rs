@@ -145,6 +145,10 @@ impl Tx {
 
 /// Pooled SQLite connections for reads.
 const SQLITE_POOL: u32 = 8;
+
+/// Prepared statements the SQLite write connection keeps (sqlx's default is 100). A cached
+/// 64-row insert is tens of KiB, so the worst case is a few MiB per service.
+const WRITE_STATEMENT_CACHE: usize = 512;
 /// Most pooled PostgreSQL connections per service instance.
 const PG_POOL: u32 = 16;
 
@@ -294,7 +298,7 @@ fn sqlite_pools(opts: SqliteConnectOptions) -> Pool {
         // stay in memory instead of being re-read through the OS on every statement.
         .pragma("cache_size", "-16384")
         .pragma("temp_store", "memory");
-    let pool = |n: u32| {
+    let pool = |n: u32, opts: &SqliteConnectOptions| {
         SqlitePoolOptions::new()
             .max_connections(n)
             // A file handle in this process cannot go stale, and the liveness ping sqlx makes on
@@ -304,8 +308,12 @@ fn sqlite_pools(opts: SqliteConnectOptions) -> Pool {
             .acquire_timeout(Duration::from_secs(10))
             .connect_lazy_with(opts.clone())
     };
+    // The write connection runs the group-commit writers' multi-row statements, one SQL text per
+    // batch size and table (up to 64 sizes each): with sqlx's default cache of 100 statements they
+    // pushed each other out, and each batch re-prepared a statement of hundreds of parameters.
+    let opts_write = opts.clone().statement_cache_capacity(WRITE_STATEMENT_CACHE);
     Pool::Sqlite {
-        read: pool(SQLITE_POOL),
-        write: pool(1),
+        read: pool(SQLITE_POOL, &opts),
+        write: pool(1, &opts_write),
     }
 }
