@@ -263,11 +263,7 @@ where
         let Json(body) =
             Json::<T>::from_bytes(&bytes).map_err(|r| Rejection::from(json_problem(&r)))?;
         validate(&body)?;
-        let request_hash = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let request_hash = hex::encode(hasher.finalize());
         Ok(Self {
             key,
             request_hash,

@@ -187,10 +187,7 @@ pub(crate) fn app(
             }
         }
     });
-    let authn = Authenticator {
-        keys: ctx.keys.clone(),
-        audience: service,
-    };
+    let authn = Authenticator::new(ctx.keys.clone(), service);
     // `Router::layer` wraps the routes present at that moment, so auth covers only `router`.
     let protected = built.router.layer(from_fn_with_state(
         Gate {
