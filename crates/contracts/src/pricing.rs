@@ -5,6 +5,8 @@
 //! (`"CAR"`, `"PRIVATE"`, `"bk"`); the service checks them against the tariff engine and answers
 //! an unknown one with a 422 naming the field, never a silent 0.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use platform::{Validate, Validator};
 use serde::{Deserialize, Serialize};
@@ -74,9 +76,9 @@ impl Validate for CreateQuote {
 #[serde(rename_all = "camelCase")]
 pub struct QuoteLine {
     /// Stable kind (`third_party_base`, `own_damage`, `transaction_fees`, ...).
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// Customer-facing label.
-    pub label: String,
+    pub label: Cow<'static, str>,
     /// Amount, RWF.
     pub amount: i64,
 }
@@ -114,18 +116,21 @@ pub struct Declined {
     pub detail: String,
 }
 
+// Fixed words (slug, name, status, currency, line kinds and labels) are `Cow`: the service
+// borrows them from static data when it prices (no allocation per word, four offers a quote); a
+// deserialised offer owns them.
 /// One insurer's answer: a priced offer (`status = "quoted"`) or a refusal (`"declined"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InsurerOffer {
     /// Insurer slug (`bk`, `old-mutual`, `prime`, `radiant`).
-    pub insurer: String,
+    pub insurer: Cow<'static, str>,
     /// Display name.
-    pub insurer_name: String,
+    pub insurer_name: Cow<'static, str>,
     /// `quoted` or `declined`.
-    pub status: String,
+    pub status: Cow<'static, str>,
     /// Always `RWF`.
-    pub currency: String,
+    pub currency: Cow<'static, str>,
     /// Gross premium, RWF: the sum of `lines`. Absent when declined (never 0 for "not offered").
     pub total: Option<i64>,
     /// The tariff version priced with.

@@ -75,6 +75,26 @@ impl LineKind {
         }
     }
 
+    /// The stable wire name (`third_party_base`, ...): what serde writes, without building a
+    /// JSON value to read it from.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ThirdPartyBase => "third_party_base",
+            Self::SeatLoading => "seat_loading",
+            Self::OwnDamage => "own_damage",
+            Self::AgeLoading => "age_loading",
+            Self::ShortTermAdjustment => "short_term_adjustment",
+            Self::ComesaExtension => "comesa_extension",
+            Self::ComesaMedical => "comesa_medical",
+            Self::ComesaYellowCard => "comesa_yellow_card",
+            Self::TheftTerritorialExtension => "theft_territorial_extension",
+            Self::OccupantPersonalAccident => "occupant_personal_accident",
+            Self::GovernmentExcessWaiver => "government_excess_waiver",
+            Self::TransactionFees => "transaction_fees",
+        }
+    }
+
     /// The customer-facing label (the original's wording).
     #[must_use]
     pub const fn label(self) -> &'static str {
@@ -224,6 +244,9 @@ pub struct Quote<'t> {
     pub short_term_factor: Rate,
     /// The excess the insured bears on a claim.
     pub mandatory_excess: &'t MandatoryExcess,
+    /// [`Quote::mandatory_excess`] as printed (`crate::ExcessSummary`), formatted when the tariff
+    /// was compiled.
+    pub excess_summary: &'t str,
     /// At most one warning, as only the waiver produces any.
     pub warning: Option<Warning>,
 }
@@ -263,3 +286,18 @@ pub type Offer<'t> = Result<Quote<'t>, Decline>;
 
 /// Every insurer's answer for one input, in [`Insurer::ALL`] order.
 pub type Comparison<'t> = [Offer<'t>; Insurer::COUNT];
+
+#[cfg(test)]
+mod tests {
+    use super::LineKind;
+
+    #[test]
+    fn a_line_kind_name_is_what_serde_writes() {
+        for kind in LineKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+        }
+    }
+}

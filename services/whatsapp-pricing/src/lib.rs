@@ -9,6 +9,7 @@ mod domain;
 mod error;
 mod http;
 mod metrics;
+mod references;
 mod state;
 mod store;
 mod writer;

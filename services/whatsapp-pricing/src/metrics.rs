@@ -1,14 +1,39 @@
 //! Business metrics of the whatsapp-pricing service.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, PoisonError, RwLock};
+
+use metrics::Counter;
+
+/// The registered `whatsapp_pricing_quotes_total` counters by insurer and outcome. Registering a
+/// labelled counter copies its key each time, and every quote counts four answers: a counter is
+/// registered once (the recorder is installed before the service starts) and then only
+/// incremented.
+static QUOTE_OFFERS: LazyLock<RwLock<HashMap<(&str, &str), Counter>>> =
+    LazyLock::new(RwLock::default);
+
 /// One insurer's answer to a new quote: `outcome` is `quoted` or the decline code.
 pub(crate) fn quote_offer(insurer: &'static str, outcome: &'static str) {
-    metrics::counter!(
-        "whatsapp_pricing_quotes_total",
-        "service" => "whatsapp-pricing",
-        "insurer" => insurer,
-        "outcome" => outcome
-    )
-    .increment(1);
+    let key = (insurer, outcome);
+    let known = QUOTE_OFFERS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+        .cloned();
+    let counter = known.unwrap_or_else(|| {
+        let counter = metrics::counter!(
+            "whatsapp_pricing_quotes_total",
+            "service" => "whatsapp-pricing",
+            "insurer" => insurer,
+            "outcome" => outcome
+        );
+        QUOTE_OFFERS
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, counter.clone());
+        counter
+    });
+    counter.increment(1);
 }
 
 /// A tariff version was stored (`seeded` or `published`).

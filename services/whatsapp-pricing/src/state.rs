@@ -8,6 +8,7 @@ use store::Db;
 
 use crate::Config;
 use crate::book::BookCache;
+use crate::references::{self, References};
 use crate::writer::QuoteWriter;
 
 /// Application state: one pointer, cheap to clone (axum clones it for every request).
@@ -22,6 +23,8 @@ pub(crate) struct Inner {
     pub(crate) book: Arc<BookCache>,
     /// The group-commit writer `POST /v1/quotes` stores through.
     pub(crate) quotes: QuoteWriter,
+    /// Payment-reference numbers reserved for `POST /v1/quotes`.
+    pub(crate) references: References,
 }
 
 impl Inner {
@@ -42,6 +45,7 @@ impl Inner {
             config: Arc::new(config),
             default_tenant: Arc::from(common.default_tenant_id.as_str()),
             quotes,
+            references: References::new(references::BLOCK),
         })
     }
 

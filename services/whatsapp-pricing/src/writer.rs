@@ -2,10 +2,10 @@
 //! `WHATSAPP_PRICING_BATCH_WAIT_US` share one transaction and one commit, and each caller is
 //! answered only after the commit that holds its quote.
 //!
-//! A quote is priced before it is submitted (the engine is pure), so an operation only stores:
-//! its payment references come from one multi-row `INSERT … RETURNING` for the whole batch
-//! (`prepare`), and the quotes, their offers and the idempotency answers are written with one
-//! multi-row `INSERT` per table (`flush`). Idempotency keys are handled inside the batch, as the
+//! A quote is priced, given its payment references (`crate::references`) and serialised before it
+//! is submitted, so an operation only stores: the quotes, their offers and the idempotency answers
+//! are written with one multi-row `INSERT` per table (`flush`), from the very values the handler
+//! built (shared, not copied). Idempotency keys are handled inside the batch, as the
 //! wallet does: `prepare` reads every key the batch carries in one statement; a key stored before
 //! replays its quote, a key stored with another request is refused, and a key repeated within the
 //! batch replays the answer given earlier in it. Another replica storing the same key first makes
@@ -16,6 +16,7 @@
 //! so a replay reads it back and answers the same bytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use contracts::pricing::QuoteComparison;
@@ -34,29 +35,20 @@ pub(crate) struct IdemKey {
     pub(crate) hash: String,
 }
 
-/// A priced comparison to store: every offer as answered, payment references still unset.
+/// A priced comparison to store, in its stored form (`sql::slim`), with the body it is
+/// answered with.
 #[derive(Debug)]
 pub(crate) struct NewQuote {
     pub(crate) idem: Option<IdemKey>,
-    pub(crate) quote: QuoteComparison,
-}
-
-impl NewQuote {
-    /// How many payment references the quote needs: one per quoted insurer.
-    fn references(&self) -> usize {
-        self.quote
-            .offers
-            .iter()
-            .filter(|o| o.total.is_some())
-            .count()
-    }
+    pub(crate) quote: Arc<QuoteComparison>,
+    pub(crate) body: Bytes,
 }
 
 /// What a caller is answered with.
 #[derive(Debug)]
 pub(crate) enum Stored {
-    /// A new quote, stored: its body as answered (and replayed).
-    Created(Bytes),
+    /// The new quote is stored: answer its body.
+    Created,
     /// The key was answered before: replay the stored quote with this id.
     ReplayQuote(String),
     /// The key was answered before with this body (a key stored before answers were ids).
@@ -68,12 +60,10 @@ pub(crate) enum Stored {
 pub(crate) struct Rows {
     /// What was stored before this batch for the keys its operations carry.
     stored: HashMap<(String, String), InTx>,
-    /// Payment-reference numbers taken for the batch, handed out in order.
-    references: std::vec::IntoIter<u64>,
     /// Keys answered earlier in this batch: request hash and body (shared, not copied: ~6 KB).
     answered: HashMap<(String, String), (String, Bytes)>,
     /// Quotes to insert, in their stored form.
-    quotes: Vec<QuoteComparison>,
+    quotes: Vec<Arc<QuoteComparison>>,
     /// Key answers to insert.
     answers: Vec<Completed>,
 }
@@ -111,8 +101,7 @@ impl Op for NewQuote {
     type Refusal = Error;
     type Batch = Rows;
 
-    /// One read of every key the batch carries, and one insert for the references of every
-    /// quote not known to be a replay.
+    /// One read of every key the batch carries.
     async fn prepare(tx: &mut Tx, ops: &[&Self], rows: &mut Rows) -> Result<(), StoreError> {
         let keys: Vec<(&str, &str, &str)> = ops
             .iter()
@@ -120,19 +109,6 @@ impl Op for NewQuote {
             .map(|k| (k.scope.as_str(), k.key.as_str(), k.hash.as_str()))
             .collect();
         rows.stored = idempotency::lookup_many(tx, &keys).await?;
-        let needed: usize = ops
-            .iter()
-            .filter(|q| {
-                q.idem
-                    .as_ref()
-                    .is_none_or(|k| !rows.stored.contains_key(&(k.scope.clone(), k.key.clone())))
-            })
-            .map(|q| q.references())
-            .sum();
-        rows.references = sql::next_references(tx, needed)
-            .await
-            .map_err(Error::into_store)?
-            .into_iter();
         Ok(())
     }
 
@@ -144,33 +120,21 @@ impl Op for NewQuote {
         if let Some(known) = self.known(rows) {
             return Ok(known);
         }
-        let mut quote = self.quote.clone();
-        for offer in quote.offers.iter_mut().filter(|o| o.total.is_some()) {
-            let Some(number) = rows.references.next() else {
-                return Err(StoreError::Setup(
-                    "a batch ran out of payment references".into(),
-                ));
-            };
-            offer.payment_reference =
-                Some(pricing::PaymentReference::from_sequence(number).to_string());
-        }
-        let body = Bytes::from(serde_json::to_vec(&quote)?);
-        quote.offers.iter_mut().for_each(sql::slim);
         if let Some(k) = &self.idem {
             rows.answered.insert(
                 (k.scope.clone(), k.key.clone()),
-                (k.hash.clone(), body.clone()),
+                (k.hash.clone(), self.body.clone()),
             );
             rows.answers.push(Completed {
                 scope: k.scope.clone(),
                 key: k.key.clone(),
                 hash: k.hash.clone(),
                 status: 201,
-                body: quote.id.clone(),
+                body: self.quote.id.clone(),
             });
         }
-        rows.quotes.push(quote);
-        Ok(Ok(Stored::Created(body)))
+        rows.quotes.push(Arc::clone(&self.quote));
+        Ok(Ok(Stored::Created))
     }
 
     async fn flush(tx: &mut Tx, rows: Rows) -> Result<(), StoreError> {

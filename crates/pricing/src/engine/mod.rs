@@ -56,6 +56,7 @@ pub fn price<'t>(tariff: &'t Tariff, input: &ValidInput) -> Offer<'t> {
     let mandatory_excess = tariff
         .mandatory_excess(category, usage)
         .ok_or(Decline::NoMandatoryExcess { insurer, category })?;
+    let excess_summary = tariff.excess_summary(category, usage).unwrap_or_default();
 
     let mut lines = Lines::new();
     let si = v.sum_insured;
@@ -142,6 +143,7 @@ pub fn price<'t>(tariff: &'t Tariff, input: &ValidInput) -> Offer<'t> {
         lines,
         short_term_factor: factor,
         mandatory_excess,
+        excess_summary,
         warning,
     })
 }

@@ -18,6 +18,7 @@ pub use document::{
 };
 
 use crate::error::TariffError;
+use crate::format::ExcessSummary;
 use crate::model::{Insurer, OwnerType, UsageType, VehicleCategory};
 use crate::rate::Rate;
 
@@ -52,6 +53,9 @@ pub struct Tariff {
     short_term: [Rate; 367],
     /// Mandatory excess by usage and category, fallback chain already followed.
     excess: [[Option<MandatoryExcess>; CATEGORIES]; UsageType::COUNT],
+    /// The same excesses as printed ([`ExcessSummary`]), formatted once here rather than for
+    /// every quote.
+    excess_summary: [[Option<Box<str>>; CATEGORIES]; UsageType::COUNT],
 }
 
 impl Tariff {
@@ -98,6 +102,9 @@ impl Tariff {
         }
         let excess =
             UsageType::ALL.map(|u| VehicleCategory::ALL.map(|c| excess_for(&by_class, c, u)));
+        let excess_summary = excess.map(|by_category| {
+            by_category.map(|e| e.map(|e| ExcessSummary(&e).to_string().into_boxed_str()))
+        });
         Ok(Self {
             tp: [
                 table(&doc.tp_base.private),
@@ -117,6 +124,7 @@ impl Tariff {
             flammable_otf,
             short_term,
             excess,
+            excess_summary,
             doc,
         })
     }
@@ -213,6 +221,18 @@ impl Tariff {
             .get(usage.index())?
             .get(category.index())?
             .as_ref()
+    }
+
+    /// [`Tariff::mandatory_excess`] as printed.
+    pub(crate) fn excess_summary(
+        &self,
+        category: VehicleCategory,
+        usage: UsageType,
+    ) -> Option<&str> {
+        self.excess_summary
+            .get(usage.index())?
+            .get(category.index())?
+            .as_deref()
     }
 
     pub(crate) const fn doc(&self) -> &TariffDocument {

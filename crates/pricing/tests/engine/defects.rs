@@ -30,6 +30,7 @@ fn defect_the_excess_prints_3_percent_now_2_5_percent() {
         ExcessSummary(q.mandatory_excess).to_string(),
         "5% MD, 2.5% Theft/Fire (min RWF 150,000)"
     );
+    assert_eq!(q.excess_summary, "5% MD, 2.5% Theft/Fire (min RWF 150,000)");
 }
 
 #[test]

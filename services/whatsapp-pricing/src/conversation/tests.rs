@@ -68,7 +68,7 @@ fn doc() -> VehicleDoc {
     }
 }
 
-fn offer(insurer: &str, total: i64, reference: &str) -> InsurerOffer {
+fn offer(insurer: &'static str, total: i64, reference: &str) -> InsurerOffer {
     InsurerOffer {
         insurer: insurer.into(),
         insurer_name: insurer.into(),

@@ -8,8 +8,8 @@ use contracts::pricing::{
 };
 use platform::FieldError;
 use pricing::{
-    Cover, Decline, ExcessSummary, InputError, InstalmentPlan, Insurer, OccupantCover, Offer,
-    OwnerType, PaymentReference, QuoteInput, UsageType, ValidInput, VehicleCategory,
+    Cover, Decline, InputError, InstalmentPlan, Insurer, OccupantCover, Offer, OwnerType,
+    PaymentReference, QuoteInput, UsageType, ValidInput, VehicleCategory,
 };
 
 use crate::Error;
@@ -154,10 +154,10 @@ pub(crate) fn to_wire(
     reference: Option<PaymentReference>,
 ) -> InsurerOffer {
     let mut out = InsurerOffer {
-        insurer: insurer.as_str().to_owned(),
-        insurer_name: insurer.name().to_owned(),
-        status: "declined".to_owned(),
-        currency: "RWF".to_owned(),
+        insurer: insurer.as_str().into(),
+        insurer_name: insurer.name().into(),
+        status: "declined".into(),
+        currency: "RWF".into(),
         total: None,
         tariff_version: None,
         lines: Vec::new(),
@@ -170,23 +170,20 @@ pub(crate) fn to_wire(
     };
     match offer {
         Ok(q) => {
-            out.status = "quoted".to_owned();
+            out.status = "quoted".into();
             out.total = Some(q.total);
             out.tariff_version = Some(q.tariff_version().to_owned());
             out.lines = q
                 .lines
                 .iter()
                 .map(|l| QuoteLine {
-                    kind: serde_json::to_value(l.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                    label: l.kind.label().to_owned(),
+                    kind: l.kind.as_str().into(),
+                    label: l.kind.label().into(),
                     amount: l.amount,
                 })
                 .collect();
             out.short_term_factor = Some(q.short_term_factor.to_string());
-            out.mandatory_excess = Some(ExcessSummary(q.mandatory_excess).to_string());
+            out.mandatory_excess = Some(q.excess_summary.to_owned());
             out.instalments = instalments(q.instalments(), q.total);
             out.warning = q.warning.map(|w| w.message().to_owned());
             out.payment_reference = reference.map(|r| r.to_string());

@@ -1,6 +1,9 @@
 //! The immutable `insurance_quotes` and `insurance_quote_offers` tables and the payment-reference
 //! sequence. Rows are inserted once and never updated (triggers refuse it).
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::pricing::{InsurerOffer, QuoteComparison};
 use pricing::TariffBook;
@@ -9,59 +12,23 @@ use store::{Conn, Exec, Tx, on};
 
 use crate::{Error, domain};
 
-/// The next payment-reference number: a fresh row of `payment_reference_seq`, so two quotes never
-/// share one, on either backend, whatever runs concurrently.
-pub(crate) async fn next_reference(tx: &mut Tx) -> Result<u64, Error> {
-    let (seq,): (i64,) = on!(tx.exec(), |c| sqlx::query_as(
-        "INSERT INTO payment_reference_seq (created_at) VALUES ($1) RETURNING seq"
+/// Reserves `n` payment-reference numbers with one statement: the counter row moves past them,
+/// so no one else is ever given them (the row is locked until `exec`'s transaction ends).
+pub(crate) async fn reserve_references(exec: Exec<'_>, n: u64) -> Result<Range<u64>, Error> {
+    let by = i64::try_from(n).map_err(|_| {
+        Error::Store(store::Error::Setup(format!(
+            "cannot reserve {n} payment references"
+        )))
+    })?;
+    let (last,): (i64,) = on!(exec, |c| sqlx::query_as(
+        "UPDATE payment_reference_counter SET last = last + $1 WHERE id = 1 RETURNING last"
     )
-    .bind(Utc::now())
+    .bind(by)
     .fetch_one(c)
     .await?);
-    // Sequences start at 1, so the number is never negative.
-    Ok(u64::try_from(seq).unwrap_or(0))
-}
-
-/// `n` fresh payment-reference numbers in one statement (one round trip, whatever `n`): a whole
-/// batch of quotes takes its references together.
-pub(crate) async fn next_references(tx: &mut Tx, n: usize) -> Result<Vec<u64>, Error> {
-    const SQL: &str = "INSERT INTO payment_reference_seq (created_at) ";
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if n == 1 {
-        return Ok(vec![next_reference(tx).await?]);
-    }
-    let now = Utc::now();
-    let seqs: Vec<i64> = match tx.exec() {
-        // No `RETURNING` here: sqlx hands SQLite rows over one by one from its worker thread,
-        // a context switch each, which cost more than the insert (~200 references a batch).
-        // The transaction holds SQLite's only write lock, so the rows of one statement take
-        // consecutive numbers ending at the last insert rowid.
-        Exec::Sqlite(c) => {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SQL);
-            qb.push_values(0..n, |mut b, _| {
-                b.push_bind(now);
-            });
-            let last = qb.build().execute(c).await?.last_insert_rowid();
-            let first = last - i64::try_from(n).unwrap_or(i64::MAX) + 1;
-            (first..=last).collect()
-        }
-        Exec::Postgres(c) => {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(SQL);
-            qb.push_values(0..n, |mut b, _| {
-                b.push_bind(now);
-            });
-            qb.push(" RETURNING seq");
-            let rows: Vec<(i64,)> = qb.build_query_as().fetch_all(c).await?;
-            rows.into_iter().map(|(seq,)| seq).collect()
-        }
-    };
-    // Sequences start at 1, so a number is never negative.
-    Ok(seqs
-        .into_iter()
-        .map(|seq| u64::try_from(seq).unwrap_or(0))
-        .collect())
+    // The counter starts at 0 and only grows (CHECK last >= 0), so `last` is never negative.
+    let end = u64::try_from(last).unwrap_or(0) + 1;
+    Ok(end.saturating_sub(n)..end)
 }
 
 /// Leaves out what is stored of an offer: its instalment schedules, which the tariff version
@@ -132,7 +99,10 @@ pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error
 
 /// Stores many comparisons, already in their stored form (see [`slim`]), with two
 /// multi-row statements: one for the quotes, one for all their offers.
-pub(crate) async fn insert_stored(tx: &mut Tx, quotes: &[QuoteComparison]) -> Result<(), Error> {
+pub(crate) async fn insert_stored(
+    tx: &mut Tx,
+    quotes: &[Arc<QuoteComparison>],
+) -> Result<(), Error> {
     store::insert_many!(
         tx.exec(),
         "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at) ",

@@ -250,3 +250,60 @@ async fn concurrent_quotes_never_share_a_payment_reference() {
     refs.dedup();
     assert_eq!(refs.len(), 64, "every reference is unique");
 }
+
+/// The sequence numbers behind a quote's payment references (a reference is its number and a
+/// check digit).
+fn reference_numbers(q: &serde_json::Value) -> Vec<u64> {
+    q["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["paymentReference"].as_str())
+        .map(|r| r[..r.len() - 1].parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_restart_never_hands_out_a_reference_again() {
+    let app = app().await;
+    let before = reference_numbers(&quote_ok(&app, &car()).await);
+    assert_eq!(before.len(), 4);
+    let app = app.restart::<whatsapp_pricing::WhatsappPricing>().await;
+    let after = reference_numbers(&quote_ok(&app, &car()).await);
+    assert_eq!(after.len(), 4);
+    let last_before = before.iter().max().unwrap();
+    assert!(
+        after.iter().all(|n| n > last_before),
+        "numbers reserved before the restart are skipped, never reused: {before:?} then {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_database_never_share_a_payment_reference() {
+    let a = app().await;
+    let mut shared = vec![("DATA_DIR", a.env.raw("DATA_DIR").unwrap())];
+    if let Some(url) = a.env.raw("DATABASE_URL") {
+        shared.push(("DATABASE_URL", url));
+    }
+    let b = TestApp::spawn_with::<whatsapp_pricing::WhatsappPricing>(&shared).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            let req = app.req(Method::POST, "/v1/quotes", &[QUOTE]).json(&car());
+            tokio::spawn(req.send())
+        })
+        .collect();
+    let mut numbers = Vec::new();
+    for t in tasks {
+        let q = expect(t.await.unwrap().unwrap(), StatusCode::CREATED).await;
+        numbers.extend(reference_numbers(&q));
+    }
+    assert_eq!(numbers.len(), 64);
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(
+        numbers.len(),
+        64,
+        "every reference is unique across replicas"
+    );
+}
