@@ -1,8 +1,9 @@
 //! Load for whatsapp-pricing's `POST /v1/quotes`: `pricing-load --url http://127.0.0.1:4920
-//! [--secs 10] [--clients 64] [--rate 10000] [--no-key]`. Each request a varied but valid quote
-//! (four insurers priced, stored before the answer), idempotency-keyed unless `--no-key`: a
-//! closed loop with `clients` connections (the peak), then an open loop at `rate` quotes/s
-//! offered (`0` skips it; latency from when each request was due). Mints a `pricing:quote` token
+//! [--secs 10] [--clients 64] [--rate 10000] [--no-key] [--open-only]`. Each request a varied
+//! but valid quote (four insurers priced, stored before the answer), idempotency-keyed unless
+//! `--no-key`: a closed loop with `clients` connections (the peak; `--open-only` skips it), then
+//! an open loop at `rate` quotes/s offered (`0` skips it; latency from when each request was
+//! due). Mints a `pricing:quote` token
 //! with the first `SERVICE_JWT_KEYS` key and prints a table row per loop: quotes/s, p50, p99,
 //! requests, failures. `bash scripts/bench-pricing.sh` runs it.
 
@@ -67,13 +68,15 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
         token,
         keyed,
     });
-    let q = Arc::clone(&quote);
-    let run = bench::closed_loop(clients, secs, move |worker, n| {
-        let q = Arc::clone(&q);
-        async move { q.send(seed(worker, n)).await }
-    })
-    .await;
-    row(&format!("{clients}"), keyed, &run);
+    if !args.iter().any(|a| a == "--open-only") {
+        let q = Arc::clone(&quote);
+        let run = bench::closed_loop(clients, secs, move |worker, n| {
+            let q = Arc::clone(&q);
+            async move { q.send(seed(worker, n)).await }
+        })
+        .await;
+        row(&format!("{clients}"), keyed, &run);
+    }
     if rate > 0 {
         let q = Arc::clone(&quote);
         let run = bench::open_loop(rate, secs, clients, move |i| {

@@ -1,5 +1,5 @@
-//! The immutable `insurance_quotes` and `insurance_quote_offers` tables and the payment-reference
-//! sequence. Rows are inserted once and never updated (triggers refuse it).
+//! The immutable `insurance_quotes` and `insurance_quote_offers` tables (rows are inserted once and
+//! never updated: triggers refuse it) and the payment-reference counter.
 
 use std::ops::Range;
 use std::sync::Arc;
