@@ -52,10 +52,15 @@ pub struct Tariff {
     /// Short-term factor by day (index 0 unused), so the lookup is one load.
     short_term: [Rate; 367],
     /// Mandatory excess by usage and category, fallback chain already followed.
-    excess: [[Option<MandatoryExcess>; CATEGORIES]; UsageType::COUNT],
-    /// The same excesses as printed ([`ExcessSummary`]), formatted once here rather than for
-    /// every quote.
-    excess_summary: [[Option<Box<str>>; CATEGORIES]; UsageType::COUNT],
+    excess: [[Option<CompiledExcess>; CATEGORIES]; UsageType::COUNT],
+}
+
+/// A mandatory excess with its printed form ([`ExcessSummary`]), formatted once when the tariff is
+/// compiled rather than for every quote.
+#[derive(Debug, Clone)]
+struct CompiledExcess {
+    terms: MandatoryExcess,
+    summary: Box<str>,
 }
 
 impl Tariff {
@@ -100,10 +105,13 @@ impl Tariff {
         for (class, e) in &doc.mandatory_excess {
             by_class[class.index()] = Some(*e);
         }
-        let excess =
-            UsageType::ALL.map(|u| VehicleCategory::ALL.map(|c| excess_for(&by_class, c, u)));
-        let excess_summary = excess.map(|by_category| {
-            by_category.map(|e| e.map(|e| ExcessSummary(&e).to_string().into_boxed_str()))
+        let excess = UsageType::ALL.map(|u| {
+            VehicleCategory::ALL.map(|c| {
+                excess_for(&by_class, c, u).map(|terms| CompiledExcess {
+                    summary: ExcessSummary(&terms).to_string().into_boxed_str(),
+                    terms,
+                })
+            })
         });
         Ok(Self {
             tp: [
@@ -124,7 +132,6 @@ impl Tariff {
             flammable_otf,
             short_term,
             excess,
-            excess_summary,
             doc,
         })
     }
@@ -217,10 +224,7 @@ impl Tariff {
         category: VehicleCategory,
         usage: UsageType,
     ) -> Option<&MandatoryExcess> {
-        self.excess
-            .get(usage.index())?
-            .get(category.index())?
-            .as_ref()
+        self.excess_cell(category, usage).map(|e| &e.terms)
     }
 
     /// [`Tariff::mandatory_excess`] as printed.
@@ -229,10 +233,14 @@ impl Tariff {
         category: VehicleCategory,
         usage: UsageType,
     ) -> Option<&str> {
-        self.excess_summary
+        self.excess_cell(category, usage).map(|e| &*e.summary)
+    }
+
+    fn excess_cell(&self, category: VehicleCategory, usage: UsageType) -> Option<&CompiledExcess> {
+        self.excess
             .get(usage.index())?
             .get(category.index())?
-            .as_deref()
+            .as_ref()
     }
 
     pub(crate) const fn doc(&self) -> &TariffDocument {
