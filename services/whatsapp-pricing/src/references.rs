@@ -70,3 +70,20 @@ impl References {
         self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::References;
+
+    #[test]
+    fn numbers_are_handed_out_in_order_and_never_past_the_block() {
+        let r = References::new(8);
+        *r.free() = 10..15;
+        assert_eq!(r.try_take(4), Some(10..14));
+        assert_eq!(r.try_take(2), None, "one left: a new block is needed");
+        assert_eq!(r.try_take(1), Some(14..15));
+        assert_eq!(r.try_take(1), None);
+        *r.free() = u64::MAX - 1..u64::MAX;
+        assert_eq!(r.try_take(2), None, "no overflow past the end");
+    }
+}
