@@ -62,39 +62,9 @@ pub(crate) fn restore_instalments(quote: &mut QuoteComparison, book: &TariffBook
 /// Stores a comparison and every insurer's answer (two statements), without the derivable
 /// instalment schedules.
 pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error> {
-    on!(tx.exec(), |c| sqlx::query(
-        "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at)
-         VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(&q.id)
-    .bind(&q.tenant_id)
-    .bind(q.priced_on)
-    .bind(Json(&q.input))
-    .bind(q.created_at)
-    .execute(c)
-    .await?
-    .rows_affected());
-    let mut stored = q.offers.clone();
-    stored.iter_mut().for_each(slim);
-    let offers: Vec<(i32, &InsurerOffer)> = (0_i32..).zip(&stored).collect();
-    store::insert_many!(
-        tx.exec(),
-        "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, tariff_version,
-                                             total, payment_reference, offer) ",
-        offers,
-        |b, row| {
-            let (position, offer) = *row;
-            b.push_bind(&q.id)
-                .push_bind(position)
-                .push_bind(&offer.insurer)
-                .push_bind(&offer.status)
-                .push_bind(&offer.tariff_version)
-                .push_bind(offer.total)
-                .push_bind(&offer.payment_reference)
-                .push_bind(Json(offer));
-        }
-    )?;
-    Ok(())
+    let mut stored = q.clone();
+    stored.offers.iter_mut().for_each(slim);
+    insert_stored(tx, &[Arc::new(stored)]).await
 }
 
 /// Stores many comparisons, already in their stored form (see [`slim`]), with two
