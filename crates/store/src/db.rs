@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use platform::CommonConfig;
@@ -48,6 +49,8 @@ pub struct Db {
     pub(crate) outbox_wake: Arc<Notify>,
     /// Woken when a transaction that queued jobs commits.
     pub(crate) jobs_wake: Arc<Notify>,
+    /// Committed write transactions: the SQLite checkpointer skips an idle database.
+    commits: Arc<AtomicU64>,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +98,7 @@ pub struct Tx {
     wrote_jobs: bool,
     outbox_wake: Arc<Notify>,
     jobs_wake: Arc<Notify>,
+    commits: Arc<AtomicU64>,
 }
 
 enum TxInner {
@@ -133,6 +137,7 @@ impl Tx {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
+        self.commits.fetch_add(1, Ordering::Relaxed);
         if self.wrote_outbox {
             self.outbox_wake.notify_one();
         }
@@ -180,10 +185,15 @@ impl Db {
                 sqlite_pools(SqliteConnectOptions::new().filename(file))
             }
         };
+        let commits = Arc::new(AtomicU64::new(0));
+        if let Pool::Sqlite { write, .. } = &pool {
+            crate::checkpoint::spawn(write.clone(), Arc::clone(&commits));
+        }
         Ok(Self {
             pool,
             outbox_wake: Arc::new(Notify::new()),
             jobs_wake: Arc::new(Notify::new()),
+            commits,
         })
     }
 
@@ -210,6 +220,7 @@ impl Db {
             wrote_jobs: false,
             outbox_wake: Arc::clone(&self.outbox_wake),
             jobs_wake: Arc::clone(&self.jobs_wake),
+            commits: Arc::clone(&self.commits),
         })
     }
 
@@ -285,7 +296,8 @@ fn tolerant(m: &Migrator) -> Migrator {
 }
 
 /// WAL for concurrent readers, `synchronous=FULL` so a 200 survives power loss, foreign keys on,
-/// and a busy timeout for writers of other processes (`easymo migrate` beside a running service).
+/// a busy timeout for writers of other processes (`easymo migrate` beside a running service), and
+/// no checkpoint inside a commit: [`crate::checkpoint`] makes them beside the writer.
 fn sqlite_pools(opts: SqliteConnectOptions) -> Pool {
     let opts = opts
         .create_if_missing(true)
@@ -296,7 +308,8 @@ fn sqlite_pools(opts: SqliteConnectOptions) -> Pool {
         // 16 MiB of page cache per connection (the default is 2 MiB): hot ledgers and indexes
         // stay in memory instead of being re-read through the OS on every statement.
         .pragma("cache_size", "-16384")
-        .pragma("temp_store", "memory");
+        .pragma("temp_store", "memory")
+        .pragma("wal_autocheckpoint", "0");
     let pool = |n: u32, opts: &SqliteConnectOptions| {
         SqlitePoolOptions::new()
             .max_connections(n)

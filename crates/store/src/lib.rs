@@ -5,6 +5,7 @@
 //! pools, and [`on!`] compiles one query text against whichever backend is live, so the SQL is
 //! written once (in the subset both speak: `$1`, `RETURNING`, `ON CONFLICT`, CTEs).
 
+mod checkpoint;
 mod db;
 mod error;
 pub mod group;
