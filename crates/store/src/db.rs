@@ -186,8 +186,8 @@ impl Db {
             }
         };
         let commits = Arc::new(AtomicU64::new(0));
-        if let Pool::Sqlite { write, .. } = &pool {
-            crate::checkpoint::spawn(write.clone(), Arc::clone(&commits));
+        if let Pool::Sqlite { read, write } = &pool {
+            crate::checkpoint::spawn(read.clone(), write.clone(), Arc::clone(&commits));
         }
         Ok(Self {
             pool,
