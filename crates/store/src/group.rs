@@ -185,7 +185,7 @@ async fn run<O: Op>(
     let sizes = metrics::histogram!("group_commit_batch_size", "writer" => name);
     let durations = metrics::histogram!("group_commit_duration_seconds", "writer" => name);
     let (syncing, unsynced) = mpsc::channel(SYNC_QUEUE);
-    tokio::spawn(sync(unsynced, name));
+    tokio::spawn(sync(unsynced));
     let mut batch: Vec<Pending<O>> = Vec::with_capacity(config.max_batch);
     while let Some(first) = rx.recv().await {
         let deadline = first.queued + config.max_wait;
@@ -255,18 +255,14 @@ impl<O: Op> Unsynced<O> {
 
 /// Makes committed batches durable with one fsync for all those committed so far (each commit
 /// returned before it began), then answers their callers, in commit order. Ends after the writer.
-async fn sync<O: Op>(mut unsynced: mpsc::Receiver<Unsynced<O>>, name: &'static str) {
-    // Apart from the commit's duration: a slow disk shows here, not there.
-    let durations = metrics::histogram!("group_commit_sync_seconds", "writer" => name);
+async fn sync<O: Op>(mut unsynced: mpsc::Receiver<Unsynced<O>>) {
     let mut ready = Vec::with_capacity(SYNC_QUEUE);
     while unsynced.recv_many(&mut ready, SYNC_QUEUE).await > 0 {
         let wal = ready.iter().find_map(|b| b.commit.wal.clone());
-        let started = Instant::now();
         let synced = match wal {
             Some(wal) => wal.sync().await,
             None => Ok(()),
         };
-        durations.record(started.elapsed().as_secs_f64());
         for batch in ready.drain(..) {
             batch.finish(&synced);
         }
