@@ -16,7 +16,6 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
 use tokio::sync::Notify;
 
 use crate::Error;
-use crate::wal::Wal;
 
 /// The kit's own tables (idempotency, outbox, inbox), applied before a service's.
 static KIT: Migrations = Migrations {
@@ -52,8 +51,6 @@ pub struct Db {
     pub(crate) jobs_wake: Arc<Notify>,
     /// Committed write transactions: the SQLite checkpointer skips an idle database.
     commits: Arc<AtomicU64>,
-    /// The SQLite WAL, synced after each commit (`None` on PostgreSQL).
-    pub(crate) wal: Option<Arc<Wal>>,
 }
 
 #[derive(Clone, Debug)]
@@ -102,42 +99,6 @@ pub struct Tx {
     outbox_wake: Arc<Notify>,
     jobs_wake: Arc<Notify>,
     commits: Arc<AtomicU64>,
-    wal: Option<Arc<Wal>>,
-}
-
-/// A transaction committed but, on SQLite, not yet durable: [`Committed::durable`] (or
-/// [`Wal::sync`] then [`Committed::announce`]) before anyone is told.
-pub(crate) struct Committed {
-    pub(crate) wal: Option<Arc<Wal>>,
-    outbox_wake: Option<Arc<Notify>>,
-    jobs_wake: Option<Arc<Notify>>,
-}
-
-impl Committed {
-    /// Waits until the transaction is durable, then announces it.
-    pub(crate) async fn durable(self) -> Result<(), Error> {
-        if let Some(wal) = &self.wal {
-            wal.sync().await.map_err(not_durable)?;
-        }
-        self.announce();
-        Ok(())
-    }
-
-    /// Wakes the outbox relay and the job workers if the transaction gave them work: only once
-    /// it is durable, so nothing is published or handled that a power cut could take back.
-    pub(crate) fn announce(self) {
-        if let Some(w) = self.outbox_wake {
-            w.notify_one();
-        }
-        if let Some(w) = self.jobs_wake {
-            w.notify_waiters();
-        }
-    }
-}
-
-/// A failed fsync: the commit may not survive a power cut, so its callers are not told it did.
-pub(crate) fn not_durable(e: std::io::Error) -> Error {
-    Error::Database(sqlx::Error::Io(e))
 }
 
 enum TxInner {
@@ -170,24 +131,20 @@ impl Tx {
         self.wrote_jobs = true;
     }
 
-    /// Commits and returns once the transaction is durable; then wakes the outbox relay when it
-    /// queued events and the job workers when it queued jobs.
+    /// Commits; wakes the outbox relay when this transaction queued events.
     pub async fn commit(self) -> Result<(), Error> {
-        self.commit_deferred().await?.durable().await
-    }
-
-    /// Commits; on SQLite the transaction is visible but not yet durable ([`crate::wal`]).
-    pub(crate) async fn commit_deferred(self) -> Result<Committed, Error> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
         }
         self.commits.fetch_add(1, Ordering::Relaxed);
-        Ok(Committed {
-            wal: self.wal,
-            outbox_wake: self.wrote_outbox.then_some(self.outbox_wake),
-            jobs_wake: self.wrote_jobs.then_some(self.jobs_wake),
-        })
+        if self.wrote_outbox {
+            self.outbox_wake.notify_one();
+        }
+        if self.wrote_jobs {
+            self.jobs_wake.notify_waiters();
+        }
+        Ok(())
     }
 }
 
@@ -209,11 +166,12 @@ impl Db {
                 let opts = PgConnectOptions::from_str(url.expose_secret())
                     .map_err(|_| Error::Setup("DATABASE_URL is not a valid PostgreSQL URL".into()))?
                     .application_name(common.service);
-                let pool = PgPoolOptions::new()
-                    .max_connections(PG_POOL)
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect_lazy_with(opts);
-                (Pool::Postgres(pool), None)
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(PG_POOL)
+                        .acquire_timeout(Duration::from_secs(5))
+                        .connect_lazy_with(opts),
+                )
             }
             Some(url) => sqlite_pools(
                 SqliteConnectOptions::from_str(url.expose_secret())
@@ -228,16 +186,14 @@ impl Db {
             }
         };
         let commits = Arc::new(AtomicU64::new(0));
-        let (pool, wal) = pool;
         if let Pool::Sqlite { read, write } = &pool {
-            crate::wal::spawn_checkpoints(read.clone(), write.clone(), Arc::clone(&commits));
+            crate::checkpoint::spawn(read.clone(), write.clone(), Arc::clone(&commits));
         }
         Ok(Self {
             pool,
             outbox_wake: Arc::new(Notify::new()),
             jobs_wake: Arc::new(Notify::new()),
             commits,
-            wal,
         })
     }
 
@@ -265,7 +221,6 @@ impl Db {
             outbox_wake: Arc::clone(&self.outbox_wake),
             jobs_wake: Arc::clone(&self.jobs_wake),
             commits: Arc::clone(&self.commits),
-            wal: self.wal.clone(),
         })
     }
 
@@ -293,10 +248,6 @@ impl Db {
                 Pool::Sqlite { write, .. } => tolerant(&set.sqlite).run(write).await?,
                 Pool::Postgres(p) => tolerant(&set.postgres).run(p).await?,
             }
-        }
-        // The migrator commits outside `Tx`.
-        if let Some(wal) = &self.wal {
-            wal.sync().await.map_err(not_durable)?;
         }
         Ok(())
     }
@@ -344,15 +295,14 @@ fn tolerant(m: &Migrator) -> Migrator {
     m2
 }
 
-/// WAL for concurrent readers, foreign keys on, a busy timeout for writers of other processes
-/// (`easymo migrate` beside a running service), and neither fsync nor checkpoint inside a commit:
-/// [`crate::wal`] makes them beside the writer, so a 200 still survives a power cut.
-fn sqlite_pools(opts: SqliteConnectOptions) -> (Pool, Option<Arc<Wal>>) {
-    let wal = Arc::new(Wal::of(opts.get_filename()));
+/// WAL for concurrent readers, `synchronous=FULL` so a 200 survives power loss, foreign keys on,
+/// a busy timeout for writers of other processes (`easymo migrate` beside a running service), and
+/// no checkpoint inside a commit: [`crate::checkpoint`] makes them beside the writer.
+fn sqlite_pools(opts: SqliteConnectOptions) -> Pool {
     let opts = opts
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
         // 16 MiB of page cache per connection (the default is 2 MiB): hot ledgers and indexes
@@ -374,9 +324,8 @@ fn sqlite_pools(opts: SqliteConnectOptions) -> (Pool, Option<Arc<Wal>>) {
     // batch size and table (up to 64 sizes each): with sqlx's default cache of 100 statements they
     // pushed each other out, and each batch re-prepared a statement of hundreds of parameters.
     let opts_write = opts.clone().statement_cache_capacity(WRITE_STATEMENT_CACHE);
-    let pools = Pool::Sqlite {
+    Pool::Sqlite {
         read: pool(SQLITE_POOL, &opts),
         write: pool(1, &opts_write),
-    };
-    (pools, Some(wal))
+    }
 }

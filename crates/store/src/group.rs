@@ -17,7 +17,6 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::db::{Committed, not_durable};
 use crate::{Db, Error, Tx};
 
 /// A write the group-commit writer can batch.
@@ -184,8 +183,6 @@ async fn run<O: Op>(
 ) {
     let sizes = metrics::histogram!("group_commit_batch_size", "writer" => name);
     let durations = metrics::histogram!("group_commit_duration_seconds", "writer" => name);
-    let (syncing, unsynced) = mpsc::channel(SYNC_QUEUE);
-    tokio::spawn(sync(unsynced));
     let mut batch: Vec<Pending<O>> = Vec::with_capacity(config.max_batch);
     while let Some(first) = rx.recv().await {
         let deadline = first.queued + config.max_wait;
@@ -205,86 +202,16 @@ async fn run<O: Op>(
         }
         sizes.record(f64::from(u32::try_from(batch.len()).unwrap_or(u32::MAX)));
         let started = Instant::now();
-        apply_batch(&db, name, std::mem::take(&mut batch), &syncing).await;
+        apply_batch(&db, name, std::mem::take(&mut batch)).await;
         durations.record(started.elapsed().as_secs_f64());
     }
 }
 
-/// Batches committed but not yet durable, at most, before the writer waits for their fsync.
-const SYNC_QUEUE: usize = 64;
-
-/// A caller and its operation's result.
-type Answer<O> = (
-    oneshot::Sender<Outcome<O>>,
-    Result<<O as Op>::Output, <O as Op>::Refusal>,
-);
-
-/// A committed batch's answers, held until it is durable.
-struct Unsynced<O: Op> {
-    answers: Vec<Answer<O>>,
-    commit: Committed,
-}
-
-impl<O: Op> Unsynced<O> {
-    /// Answers the callers once the batch is durable (`synced`), or with the fsync's error.
-    fn finish(self, synced: &std::io::Result<()>) {
-        match synced {
-            Ok(()) => {
-                self.commit.announce();
-                for (reply, outcome) in self.answers {
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                for (reply, _) in self.answers {
-                    let e = std::io::Error::new(e.kind(), e.to_string());
-                    let _ = reply.send(Err(not_durable(e)));
-                }
-            }
-        }
-    }
-
-    async fn sync_and_finish(self) {
-        let synced = match &self.commit.wal {
-            Some(wal) => wal.sync().await,
-            None => Ok(()),
-        };
-        self.finish(&synced);
-    }
-}
-
-/// Makes committed batches durable with one fsync for all those committed so far (each commit
-/// returned before it began), then answers their callers, in commit order. Ends after the writer.
-async fn sync<O: Op>(mut unsynced: mpsc::Receiver<Unsynced<O>>) {
-    let mut ready = Vec::with_capacity(SYNC_QUEUE);
-    while unsynced.recv_many(&mut ready, SYNC_QUEUE).await > 0 {
-        let wal = ready.iter().find_map(|b| b.commit.wal.clone());
-        let synced = match wal {
-            Some(wal) => wal.sync().await,
-            None => Ok(()),
-        };
-        for batch in ready.drain(..) {
-            batch.finish(&synced);
-        }
-    }
-}
-
-async fn apply_batch<O: Op>(
-    db: &Db,
-    name: &'static str,
-    batch: Vec<Pending<O>>,
-    syncing: &mpsc::Sender<Unsynced<O>>,
-) {
+async fn apply_batch<O: Op>(db: &Db, name: &'static str, batch: Vec<Pending<O>>) {
     match try_batch(db, &batch).await {
-        Ok((outcomes, commit)) => {
-            let answers = batch.into_iter().map(|p| p.reply).zip(outcomes).collect();
-            let unsynced = Unsynced { answers, commit };
-            if unsynced.commit.wal.is_none() {
-                // PostgreSQL: durable at commit.
-                unsynced.finish(&Ok(()));
-            } else if let Err(mpsc::error::SendError(unsynced)) = syncing.send(unsynced).await {
-                // The sync task ends only after this writer, unless it panicked.
-                unsynced.sync_and_finish().await;
+        Ok(outcomes) => {
+            for (p, o) in batch.into_iter().zip(outcomes) {
+                let _ = p.reply.send(Ok(o));
             }
         }
         Err(e) => {
@@ -299,11 +226,10 @@ async fn apply_batch<O: Op>(
     }
 }
 
-/// Applies and commits a batch; its commit is not yet durable.
 async fn try_batch<O: Op>(
     db: &Db,
     batch: &[Pending<O>],
-) -> Result<(Vec<Result<O::Output, O::Refusal>>, Committed), Error> {
+) -> Result<Vec<Result<O::Output, O::Refusal>>, Error> {
     let mut tx = db.begin().await?;
     let mut rows = O::Batch::default();
     let ops: Vec<&O> = batch.iter().map(|p| &p.op).collect();
@@ -313,7 +239,8 @@ async fn try_batch<O: Op>(
         outcomes.push(p.op.apply(&mut tx, &mut rows).await?);
     }
     O::flush(&mut tx, rows).await?;
-    Ok((outcomes, tx.commit_deferred().await?))
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 async fn apply_alone<O: Op>(db: &Db, op: &O) -> Outcome<O> {

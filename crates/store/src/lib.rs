@@ -5,6 +5,7 @@
 //! pools, and [`on!`] compiles one query text against whichever backend is live, so the SQL is
 //! written once (in the subset both speak: `$1`, `RETURNING`, `ON CONFLICT`, CTEs).
 
+mod checkpoint;
 mod db;
 mod error;
 pub mod group;
@@ -12,7 +13,6 @@ pub mod idempotency;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
-mod wal;
 
 pub use db::{Backend, Conn, Db, Exec, Migrations, Tx};
 pub use error::{Error, ResultExt};
