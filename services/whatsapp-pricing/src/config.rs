@@ -40,7 +40,8 @@ pub struct Config {
     /// `WHATSAPP_PRICING_BATCH_MAX`: most quotes stored per transaction and commit (default 128).
     pub batch_max: usize,
     /// `WHATSAPP_PRICING_BATCH_WAIT_US`: longest a quote waits for others to share its commit
-    /// (default 1000 µs).
+    /// (default 0: a batch is what queued during the previous commit. Once checkpoints left the
+    /// commit, a 1 ms wait only idled the writer: 14.0-14.6k quotes/s against 15.2-16.3k).
     pub batch_wait: Duration,
     /// `WHATSAPP_PRICING_TARIFF_REFRESH_MS`: how often the in-memory tariff snapshot checks the
     /// database for versions published by another replica (default 1000 ms).
@@ -148,8 +149,8 @@ impl Config {
         );
         let batch_wait_us: u64 = env.or(
             "WHATSAPP_PRICING_BATCH_WAIT_US",
-            1000,
-            "microseconds a quote waits to share a commit, 0-100000 (default 1000)",
+            0,
+            "microseconds a quote waits to share a commit, 0-100000 (default 0)",
         );
         env.check(
             batch_wait_us <= 100_000,
