@@ -10,8 +10,9 @@
 //!    writer goes on;
 //! 2. once the WAL holds [`RESTART_AT`] pages, a second one on the write connection, between two
 //!    transactions, copies the few pages committed since. The WAL is then wholly in the
-//!    database, so the next transaction starts it over from the beginning. Checkpoints beside a
-//!    writer that never pauses would let it grow without end.
+//!    database (unless a reader still holds an older snapshot: then the next tick tries again),
+//!    so the next transaction starts it over from the beginning. Checkpoints beside a writer
+//!    that never pauses would let it grow without end.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,13 +25,14 @@ use sqlx::SqlitePool;
 /// 7.7-8.0 ms, 50 ms 9.0-9.3 ms.
 const EVERY: Duration = Duration::from_millis(10);
 
-/// WAL pages past which the writer's pass makes the WAL start over: SQLite's own default bound
-/// (4 MiB of 4 KiB pages). Holding the writer for it only once in this many pages, rather than at
+/// WAL pages past which the writer's pass makes the WAL start over: about SQLite's own default
+/// bound (1,000 pages; 4 MiB of 4 KiB pages). Holding the writer for it only once in this many pages, rather than at
 /// every tick, took the webhook worker's busy share from 84-86% to 88-89% of its core.
 const RESTART_AT: i64 = 1024;
 
-/// Checkpoints a SQLite database until its pools close. `commits` counts committed write
-/// transactions: an idle database is left alone.
+/// Checkpoints a SQLite database until its pools close or the `Db` is dropped (the task then
+/// holds the last `commits`). `commits` counts committed write transactions: an idle database is
+/// left alone.
 pub(crate) fn spawn(read: SqlitePool, write: SqlitePool, commits: Arc<AtomicU64>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
@@ -38,7 +40,7 @@ pub(crate) fn spawn(read: SqlitePool, write: SqlitePool, commits: Arc<AtomicU64>
         let mut seen = 0;
         loop {
             tick.tick().await;
-            if read.is_closed() || write.is_closed() {
+            if read.is_closed() || write.is_closed() || Arc::strong_count(&commits) == 1 {
                 return;
             }
             let now = commits.load(Ordering::Relaxed);
