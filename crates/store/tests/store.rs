@@ -11,7 +11,7 @@ use store::{Db, Error, idempotency, inbox, on, outbox};
 
 struct TestDb {
     db: Db,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn test_db() -> TestDb {
@@ -28,7 +28,7 @@ async fn test_db() -> TestDb {
     })
     .await
     .unwrap();
-    TestDb { db, _dir: dir }
+    TestDb { db, dir }
 }
 
 fn req<'a>(key: &'a str, hash: &'a str) -> idempotency::Request<'a> {
@@ -373,6 +373,17 @@ async fn the_backend_speaks_the_shared_sql_subset() {
     assert_eq!(n, 42);
 }
 
+/// Runs `sql` in a transaction of its own.
+async fn write_alone(db: &Db, sql: &'static str) {
+    let mut tx = db.begin().await.unwrap();
+    on!(tx.exec(), |c| sqlx::query(sql)
+        .execute(c)
+        .await
+        .unwrap()
+        .rows_affected());
+    tx.commit().await.unwrap();
+}
+
 /// The write connection never checkpoints; the store's checkpointer does, beside it. Writes never
 /// pause here: without the checkpointer, or with its read-side pass alone, this WAL grew to
 /// 50 MB; with it, it starts over each time it reaches 4 MiB.
@@ -382,28 +393,12 @@ async fn the_sqlite_wal_is_checkpointed_and_started_over_while_writes_go_on() {
     if t.db.backend() != store::Backend::Sqlite {
         return;
     }
-    let mut tx = t.db.begin().await.unwrap();
-    on!(tx.exec(), |c| sqlx::query(
-        "CREATE TABLE blobs (b BLOB NOT NULL)"
-    )
-    .execute(c)
-    .await
-    .unwrap()
-    .rows_affected());
-    tx.commit().await.unwrap();
+    write_alone(&t.db, "CREATE TABLE blobs (b BLOB NOT NULL)").await;
     let written = 2000_u64 * 16 * 1024;
     for _ in 0..2000 {
-        let mut tx = t.db.begin().await.unwrap();
-        on!(tx.exec(), |c| sqlx::query(
-            "INSERT INTO blobs (b) VALUES (randomblob(16384))"
-        )
-        .execute(c)
-        .await
-        .unwrap()
-        .rows_affected());
-        tx.commit().await.unwrap();
+        write_alone(&t.db, "INSERT INTO blobs (b) VALUES (randomblob(16384))").await;
     }
-    let wal = t._dir.path().join("storetest.db-wal");
+    let wal = t.dir.path().join("storetest.db-wal");
     let size = std::fs::metadata(&wal).unwrap().len();
     assert!(
         size < written / 4,
