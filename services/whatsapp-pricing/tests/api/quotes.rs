@@ -229,18 +229,28 @@ async fn a_tenant_bound_token_sees_only_its_quotes() {
     expect(res, StatusCode::FORBIDDEN).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_quotes_never_share_a_payment_reference() {
-    let app = app().await;
-    let tasks: Vec<_> = (0..16)
-        .map(|_| {
-            let req = app.req(Method::POST, "/v1/quotes", &[QUOTE]).json(&car());
+/// `n` quotes sent at once, taking turns among `apps`; their answers.
+async fn quotes_at_once(apps: &[&TestApp], n: usize) -> Vec<serde_json::Value> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let req = apps[i % apps.len()]
+                .req(Method::POST, "/v1/quotes", &[QUOTE])
+                .json(&car());
             tokio::spawn(req.send())
         })
         .collect();
-    let mut refs = Vec::new();
+    let mut answers = Vec::with_capacity(n);
     for t in tasks {
-        let q = expect(t.await.unwrap().unwrap(), StatusCode::CREATED).await;
+        answers.push(expect(t.await.unwrap().unwrap(), StatusCode::CREATED).await);
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_quotes_never_share_a_payment_reference() {
+    let app = app().await;
+    let mut refs = Vec::new();
+    for q in quotes_at_once(&[&app], 16).await {
         for o in q["offers"].as_array().unwrap() {
             refs.push(o["paymentReference"].as_str().unwrap().to_owned());
         }
@@ -286,16 +296,8 @@ async fn two_replicas_on_one_database_never_share_a_payment_reference() {
         shared.push(("DATABASE_URL", url));
     }
     let b = TestApp::spawn_with::<whatsapp_pricing::WhatsappPricing>(&shared).await;
-    let tasks: Vec<_> = (0..16)
-        .map(|i| {
-            let app = if i % 2 == 0 { &a } else { &b };
-            let req = app.req(Method::POST, "/v1/quotes", &[QUOTE]).json(&car());
-            tokio::spawn(req.send())
-        })
-        .collect();
     let mut numbers = Vec::new();
-    for t in tasks {
-        let q = expect(t.await.unwrap().unwrap(), StatusCode::CREATED).await;
+    for q in quotes_at_once(&[&a, &b], 16).await {
         numbers.extend(reference_numbers(&q));
     }
     assert_eq!(numbers.len(), 64);
