@@ -96,6 +96,8 @@ pub struct GroupCommit<O: Op> {
     /// When the writer started, and microseconds from then to the last submission.
     started: Instant,
     last_submit_us: Arc<AtomicU64>,
+    /// Operations submitted since the writer started.
+    submitted: Arc<AtomicU64>,
 }
 
 impl<O: Op> Clone for GroupCommit<O> {
@@ -105,6 +107,7 @@ impl<O: Op> Clone for GroupCommit<O> {
             waiting: Arc::clone(&self.waiting),
             started: self.started,
             last_submit_us: Arc::clone(&self.last_submit_us),
+            submitted: Arc::clone(&self.submitted),
         }
     }
 }
@@ -141,6 +144,7 @@ impl<O: Op> GroupCommit<O> {
             waiting: Arc::new(AtomicUsize::new(0)),
             started: Instant::now(),
             last_submit_us: Arc::new(AtomicU64::new(0)),
+            submitted: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -148,6 +152,19 @@ impl<O: Op> GroupCommit<O> {
     /// give way while callers wait on this writer.
     pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Operations submitted and not yet taken into a batch by the writer: a transaction started
+    /// on the same database now would delay them, while those already in a batch are only
+    /// waiting for its commit.
+    pub fn queued(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
+    }
+
+    /// Operations submitted since the writer started: their rate tells background work how
+    /// busy the writer's callers keep it.
+    pub fn submitted(&self) -> u64 {
+        self.submitted.load(Ordering::Relaxed)
     }
 
     /// How long since the last operation was submitted: lets background work tell a lull in
@@ -160,6 +177,7 @@ impl<O: Op> GroupCommit<O> {
     /// Queues `op` and waits until its batch is durable.
     pub async fn submit(&self, op: O) -> Outcome<O> {
         let _waiting = Waiting::new(&self.waiting);
+        self.submitted.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
         let queued = Instant::now();
         let since_start = queued.duration_since(self.started).as_micros();

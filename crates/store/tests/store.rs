@@ -532,6 +532,57 @@ mod group_commit {
         assert_eq!(writer.waiting(), 0);
     }
 
+    /// An operation that holds its batch until it gets a permit.
+    struct Held(Arc<tokio::sync::Semaphore>);
+
+    impl Op for Held {
+        type Output = ();
+        type Refusal = Insufficient;
+        type Batch = ();
+
+        async fn apply(
+            &self,
+            _: &mut store::Tx,
+            _: &mut (),
+        ) -> Result<Result<(), Insufficient>, Error> {
+            if let Ok(permit) = self.0.acquire().await {
+                permit.forget();
+            }
+            Ok(Ok(()))
+        }
+    }
+
+    /// Background work gives way to operations queued for the next batch (`queued`), not to
+    /// those already in the batch being applied (counted by `waiting` only).
+    #[tokio::test]
+    async fn queued_counts_the_operations_not_yet_in_a_batch() {
+        let t = test_db().await;
+        let config = GroupConfig {
+            max_batch: 1,
+            ..GroupConfig::default()
+        };
+        let writer = GroupCommit::spawn(t.db.clone(), config, "test");
+        let open = Arc::new(tokio::sync::Semaphore::new(0));
+        let calls: Vec<_> = (0..3)
+            .map(|_| {
+                let (w, o) = (writer.clone(), Arc::clone(&open));
+                tokio::spawn(async move { w.submit(Held(o)).await })
+            })
+            .collect();
+        while writer.waiting() < 3 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // Time for the writer to take the first into its batch.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(writer.submitted(), 3);
+        assert_eq!(writer.queued(), 2, "one is in the batch being applied");
+        open.add_permits(3);
+        for call in calls {
+            assert!(call.await.unwrap().unwrap().is_ok());
+        }
+        assert_eq!((writer.waiting(), writer.queued()), (0, 0));
+    }
+
     /// An operation that fails unexpectedly (here: a missing table).
     struct Broken;
 
