@@ -57,7 +57,7 @@ pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
 /// 50 ms), while the 400 messages/s it routed did not keep the backlog from growing anyway.
 const YIELD_MAX: Duration = Duration::from_millis(50);
 
-/// Jobs routed together while webhooks are arriving: a routing transaction holds the one write
+/// Jobs routed together from `BUSY_RATE` webhooks/s on: a routing transaction holds the one write
 /// connection, and the next ingest batch waits for it (16 jobs held it ~2-3 ms, which put the
 /// p99 of webhooks at 10,000/s above 10 ms).
 const BUSY_BATCH: usize = 4;
@@ -80,7 +80,7 @@ const QUIET: Duration = Duration::from_millis(5);
 /// The queue's handler.
 pub(crate) struct Processor {
     state: AppState,
-    /// The ingest rate routing last measured (see [`Processor::ingest_rate`]).
+    /// The ingest rate routing last measured (see [`Pace::rate`]).
     pace: std::sync::Mutex<Pace>,
 }
 
@@ -91,12 +91,41 @@ struct Pace {
     rate: f64,
 }
 
+impl Pace {
+    /// Webhooks per second the ingest writer was given (`submitted` so far, at `now`), measured
+    /// over at least `RATE_WINDOW`. A measure older than a few windows (routing was idle, or
+    /// working through a backlog in a lull) would average a flood that just began with the lull
+    /// before it: until a fresh window ends, the rate counts as busy.
+    fn rate(&mut self, now: tokio::time::Instant, submitted: u64) -> f64 {
+        let elapsed = now.duration_since(self.at);
+        if elapsed < RATE_WINDOW {
+            return self.rate;
+        }
+        let rate = if elapsed > RATE_WINDOW * 4 {
+            BUSY_RATE
+        } else {
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "a count of webhooks in a window is far below 2^52"
+            )]
+            let n = submitted.saturating_sub(self.submitted) as f64;
+            n / elapsed.as_secs_f64()
+        };
+        *self = Self {
+            at: now,
+            submitted,
+            rate,
+        };
+        rate
+    }
+}
+
 impl Processor {
     pub(crate) fn new(state: AppState) -> Self {
         let pace = Pace {
             at: tokio::time::Instant::now(),
             submitted: state.ingest.submitted(),
-            rate: 0.0,
+            rate: BUSY_RATE,
         };
         Self {
             state,
@@ -104,38 +133,12 @@ impl Processor {
         }
     }
 
-    /// Webhooks per second the ingest writer was given, measured over at least `RATE_WINDOW`.
-    /// A measure older than a few windows (routing was idle, or working through a backlog in a
-    /// lull) would average a flood that just began with the lull before it: until a fresh window
-    /// ends, the rate counts as busy.
     fn ingest_rate(&self) -> f64 {
-        let Ok(mut p) = self.pace.lock() else {
-            return 0.0;
-        };
-        let now = tokio::time::Instant::now();
-        let elapsed = now.duration_since(p.at);
-        if elapsed >= RATE_WINDOW {
-            let submitted = self.state.ingest.submitted();
-            if elapsed > RATE_WINDOW * 4 {
-                *p = Pace {
-                    at: now,
-                    submitted,
-                    rate: BUSY_RATE,
-                };
-                return BUSY_RATE;
-            }
-            #[expect(
-                clippy::cast_precision_loss,
-                reason = "a count of webhooks in a window is far below 2^52"
-            )]
-            let n = submitted.saturating_sub(p.submitted) as f64;
-            *p = Pace {
-                at: now,
-                submitted,
-                rate: n / elapsed.as_secs_f64(),
-            };
-        }
-        p.rate
+        let mut pace = self
+            .pace
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pace.rate(tokio::time::Instant::now(), self.state.ingest.submitted())
     }
 }
 
@@ -444,4 +447,42 @@ pub(crate) async fn stats(s: &AppState) -> Result<jobs::Stats, store::Error> {
     let st = jobs::stats(&s.db, QUEUE).await?;
     metrics::queue_depth(st.pending, st.dead);
     Ok(st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pace(at: tokio::time::Instant) -> Pace {
+        Pace {
+            at,
+            submitted: 1_000,
+            rate: BUSY_RATE,
+        }
+    }
+
+    #[test]
+    fn the_ingest_rate_is_measured_over_a_window() {
+        let t0 = tokio::time::Instant::now();
+        let mut p = pace(t0);
+        // 300 webhooks in 100 ms: 3,000/s.
+        let rate = p.rate(t0 + RATE_WINDOW, 1_300);
+        assert!((rate - 3_000.0).abs() < 1.0, "{rate}");
+        // Within the next window the measure stands, whatever came since.
+        assert!((p.rate(t0 + RATE_WINDOW + Duration::from_millis(50), 9_999) - rate).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_stale_ingest_rate_counts_as_busy_until_a_fresh_window_ends() {
+        let t0 = tokio::time::Instant::now();
+        let mut p = pace(t0);
+        p.rate(t0 + RATE_WINDOW, 1_010);
+        // Three seconds of lull, then a flood: averaged, it would look like light traffic.
+        let later = t0 + Duration::from_secs(3);
+        assert!(p.rate(later, 1_050) >= BUSY_RATE);
+        // The next window measures the flood alone.
+        let rate = p.rate(later + RATE_WINDOW, 2_050);
+        assert!((rate - 10_000.0).abs() < 1.0, "{rate}");
+        assert!(rate >= BUSY_RATE);
+    }
 }
