@@ -26,8 +26,9 @@ use sqlx::SqlitePool;
 const EVERY: Duration = Duration::from_millis(10);
 
 /// WAL pages past which the writer's pass makes the WAL start over: about SQLite's own default
-/// bound (1,000 pages; 4 MiB of 4 KiB pages). Holding the writer for it only once in this many pages, rather than at
-/// every tick, took the webhook worker's busy share from 84-86% to 88-89% of its core.
+/// bound (1,000 pages; 4 MiB of 4 KiB pages). Holding the writer for it only once in this many
+/// pages, rather than at every tick, took the webhook worker's busy share from 84-86% to 88-89%
+/// of its core.
 const RESTART_AT: i64 = 1024;
 
 /// Checkpoints a SQLite database until its pools close or the `Db` is dropped (the task then
