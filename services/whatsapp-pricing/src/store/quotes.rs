@@ -1,5 +1,5 @@
-//! The immutable `insurance_quotes` and `insurance_quote_offers` tables (rows are inserted once and
-//! never updated: triggers refuse it) and the payment-reference counter.
+//! The immutable `insurance_quotes` table (rows are inserted once and never updated: triggers
+//! refuse it), each row holding its offers, and the payment-reference counter.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -59,51 +59,32 @@ pub(crate) fn restore_instalments(quote: &mut QuoteComparison, book: &TariffBook
     missing
 }
 
-/// Stores a comparison and every insurer's answer (two statements), without the derivable
-/// instalment schedules.
+/// Stores a comparison with every insurer's answer, without the derivable instalment schedules.
 pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error> {
     let mut stored = q.clone();
     stored.offers.iter_mut().for_each(slim);
     insert_stored(tx, &[Arc::new(stored)]).await
 }
 
-/// Stores many comparisons, already in their stored form (see [`slim`]), with two
-/// multi-row statements: one for the quotes, one for all their offers.
+/// Stores many comparisons, already in their stored form (see [`slim`]), with one multi-row
+/// statement. A quote's offers are a column of its row, not rows of their own: they are only
+/// ever read with their quote, and apart they cost a third of a quote's storage (four more rows
+/// and three more b-trees, see the migration that moved them).
 pub(crate) async fn insert_stored(
     tx: &mut Tx,
     quotes: &[Arc<QuoteComparison>],
 ) -> Result<(), Error> {
     store::insert_many!(
         tx.exec(),
-        "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at) ",
+        "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, offers, created_at) ",
         quotes,
         |b, q| {
             b.push_bind(&q.id)
                 .push_bind(&q.tenant_id)
                 .push_bind(q.priced_on)
                 .push_bind(Json(&q.input))
+                .push_bind(Json(&q.offers))
                 .push_bind(q.created_at);
-        }
-    )?;
-    let offers: Vec<(&str, i32, &InsurerOffer)> = quotes
-        .iter()
-        .flat_map(|q| (0_i32..).zip(&q.offers).map(|(i, o)| (q.id.as_str(), i, o)))
-        .collect();
-    store::insert_many!(
-        tx.exec(),
-        "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, tariff_version,
-                                             total, payment_reference, offer) ",
-        offers,
-        |b, row| {
-            let (quote_id, position, offer) = *row;
-            b.push_bind(quote_id)
-                .push_bind(position)
-                .push_bind(&offer.insurer)
-                .push_bind(&offer.status)
-                .push_bind(&offer.tariff_version)
-                .push_bind(offer.total)
-                .push_bind(&offer.payment_reference)
-                .push_bind(Json(offer));
         }
     )?;
     Ok(())
@@ -115,6 +96,7 @@ struct QuoteRow {
     tenant_id: String,
     priced_on: NaiveDate,
     input: Json<serde_json::Value>,
+    offers: Json<Vec<InsurerOffer>>,
     created_at: DateTime<Utc>,
 }
 
@@ -126,26 +108,19 @@ pub(crate) async fn find(
     visible_to: Option<&str>,
 ) -> Result<Option<QuoteComparison>, Error> {
     let row: Option<QuoteRow> = on!(conn.exec(), |c| sqlx::query_as(
-        "SELECT id, tenant_id, priced_on, input, created_at FROM insurance_quotes
+        "SELECT id, tenant_id, priced_on, input, offers, created_at FROM insurance_quotes
          WHERE id = $1 AND ($2 IS NULL OR tenant_id = $2)"
     )
     .bind(id)
     .bind(visible_to)
     .fetch_optional(c)
     .await?);
-    let Some(row) = row else { return Ok(None) };
-    let offers: Vec<(Json<InsurerOffer>,)> = on!(conn.exec(), |c| sqlx::query_as(
-        "SELECT offer FROM insurance_quote_offers WHERE quote_id = $1 ORDER BY position"
-    )
-    .bind(id)
-    .fetch_all(c)
-    .await?);
-    Ok(Some(QuoteComparison {
+    Ok(row.map(|row| QuoteComparison {
         id: row.id,
         tenant_id: row.tenant_id,
         priced_on: row.priced_on,
         input: row.input.0,
-        offers: offers.into_iter().map(|(o,)| o.0).collect(),
+        offers: row.offers.0,
         created_at: row.created_at,
     }))
 }
@@ -157,16 +132,123 @@ pub(crate) async fn find_offer(
     insurer: &str,
     visible_to: Option<&str>,
 ) -> Result<Option<InsurerOffer>, Error> {
-    let row: Option<(Json<InsurerOffer>,)> = on!(exec, |c| {
-        sqlx::query_as(
-        "SELECT o.offer FROM insurance_quote_offers o JOIN insurance_quotes q ON q.id = o.quote_id
-         WHERE o.quote_id = $1 AND o.insurer = $2 AND ($3 IS NULL OR q.tenant_id = $3)"
+    let row: Option<(Json<Vec<InsurerOffer>>,)> = on!(exec, |c| sqlx::query_as(
+        "SELECT offers FROM insurance_quotes WHERE id = $1 AND ($2 IS NULL OR tenant_id = $2)"
     )
     .bind(quote_id)
-    .bind(insurer)
     .bind(visible_to)
     .fetch_optional(c)
-    .await?
-    });
-    Ok(row.map(|(o,)| o.0))
+    .await?);
+    Ok(row.and_then(|(offers,)| offers.0.into_iter().find(|o| o.insurer == insurer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use platform::{CommonConfig, Env};
+    use sqlx::migrate::Migrator;
+
+    use super::*;
+
+    /// The migration that moved a quote's offers into its row.
+    const OFFERS_IN_ROW: i64 = 20_261_127_090_000;
+
+    fn before_offers_moved(m: &Migrator) -> Migrator {
+        Migrator::with_migrations(
+            m.iter()
+                .filter(|m| m.version < OFFERS_IN_ROW)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    fn offer(insurer: &str, total: i64) -> serde_json::Value {
+        serde_json::json!({
+            "insurer": insurer, "insurerName": insurer, "status": "quoted", "currency": "RWF",
+            "total": total, "lines": [{"kind": "third_party_base", "label": "TP", "amount": total}],
+            "instalments": [], "paymentReference": format!("{total}7"),
+        })
+    }
+
+    #[tokio::test]
+    async fn quotes_stored_before_their_offers_moved_keep_them_in_order() {
+        let dir = std::env::temp_dir().join(format!("wp-{}", ulid::Ulid::generate()));
+        let mut env = Env::from_map([("DATA_DIR", dir.to_string_lossy().into_owned())]);
+        if let Some(url) = testkit::fresh_database().await {
+            env.set("DATABASE_URL", url);
+        }
+        let common = CommonConfig::load(&mut env, "whatsapp-pricing", 4920, true);
+        let db = store::Db::connect(&common).await.unwrap();
+        let old = store::Migrations {
+            sqlite: before_offers_moved(&crate::MIGRATIONS.sqlite),
+            postgres: before_offers_moved(&crate::MIGRATIONS.postgres),
+        };
+        db.migrate(&old).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        on!(tx.exec(), |c| sqlx::query(
+            "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, created_at)
+             VALUES ($1, 't', $2, $3, $4)"
+        )
+        .bind("q1")
+        .bind(NaiveDate::from_ymd_opt(2026, 11, 20))
+        .bind(Json(serde_json::json!({"usage": "private"})))
+        .bind(Utc::now())
+        .execute(c)
+        .await
+        .unwrap()
+        .rows_affected());
+        // Stored out of position order: only the position puts them back in order.
+        for (position, insurer, total) in [(1, "prime", 200_000), (0, "bk", 100_000)] {
+            on!(tx.exec(), |c| sqlx::query(
+                "INSERT INTO insurance_quote_offers (quote_id, position, insurer, status, total,
+                                                     payment_reference, offer)
+                 VALUES ('q1', $1, $2, 'quoted', $3, $4, $5)"
+            )
+            .bind(position)
+            .bind(insurer)
+            .bind(total)
+            .bind(format!("{total}7"))
+            .bind(Json(offer(insurer, total)))
+            .execute(c)
+            .await
+            .unwrap()
+            .rows_affected());
+        }
+        tx.commit().await.unwrap();
+
+        db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let mut conn = db.conn().await.unwrap();
+        let quote = find(&mut conn, "q1", Some("t")).await.unwrap().unwrap();
+        let offers: Vec<_> = quote
+            .offers
+            .iter()
+            .map(|o| (o.insurer.as_ref(), o.total, o.lines[0].amount))
+            .collect();
+        assert_eq!(
+            offers,
+            [
+                ("bk", Some(100_000), 100_000),
+                ("prime", Some(200_000), 200_000)
+            ]
+        );
+        assert_eq!(quote.input["usage"], "private");
+        let prime = find_offer(conn.exec(), "q1", "prime", None).await.unwrap();
+        assert_eq!(
+            prime.and_then(|o| o.payment_reference).as_deref(),
+            Some("2000007")
+        );
+        assert!(
+            find_offer(conn.exec(), "q1", "prime", Some("another tenant"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            find_offer(conn.exec(), "q1", "radiant", None)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        drop(conn);
+        db.close().await;
+    }
 }

@@ -186,8 +186,7 @@ async fn stored_tariffs_and_quotes_cannot_be_changed_even_by_hand() {
         "UPDATE tariffs SET effective_from = effective_from",
         "DELETE FROM tariffs",
         "UPDATE tariff_changes SET actor = 'someone else'",
-        "UPDATE insurance_quote_offers SET total = 0",
-        "DELETE FROM insurance_quote_offers",
+        "UPDATE insurance_quotes SET offers = '[]'",
         "DELETE FROM insurance_quotes",
     ] {
         let err = raw_sql(&app, sql).await.expect_err(sql);
