@@ -87,6 +87,11 @@ pub async fn relay_once(db: &Db, bus: &Bus) -> Result<usize, Error> {
                 .await?)
             };
             let published = publish(bus, &rows).await;
+            // Nothing to mark: no transaction, which would take the one write connection from
+            // the writers for an empty commit on every poll.
+            if published.is_empty() {
+                return Ok(0);
+            }
             let mut tx = db.begin().await?;
             mark_published(&mut tx, &published).await?;
             tx.commit().await?;

@@ -125,6 +125,15 @@ async fn outbox_events_are_published_after_commit_only() {
         async move { (seen.load(Ordering::SeqCst) == 1).then_some(()) }
     })
     .await;
+    // With nothing pending, a round takes no write transaction: it does not wait for a writer
+    // (on SQLite the one write connection, held here) to publish nothing.
+    let held = t.db.begin().await.unwrap();
+    let idle = tokio::time::timeout(Duration::from_secs(2), outbox::relay_once(&t.db, &bus)).await;
+    assert_eq!(
+        idle.expect("an idle round waited for the writer").unwrap(),
+        0
+    );
+    drop(held);
     stop.cancel();
 }
 
