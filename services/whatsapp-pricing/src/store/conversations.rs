@@ -178,19 +178,11 @@ pub(crate) async fn record_payment(
 
 #[cfg(test)]
 mod tests {
-    use platform::{CommonConfig, Env};
-
     use super::*;
     use crate::conversation::Stage;
 
     async fn db() -> store::Db {
-        let dir = std::env::temp_dir().join(format!("wp-{}", ulid::Ulid::generate()));
-        let mut env = Env::from_map([("DATA_DIR", dir.to_string_lossy().into_owned())]);
-        if let Some(url) = testkit::fresh_database().await {
-            env.set("DATABASE_URL", url);
-        }
-        let common = CommonConfig::load(&mut env, "whatsapp-pricing", 4920, true);
-        let db = store::Db::connect(&common).await.unwrap();
+        let db = crate::store::test_db().await;
         db.migrate(&crate::MIGRATIONS).await.unwrap();
         db
     }

@@ -3,3 +3,16 @@
 pub(crate) mod conversations;
 pub(crate) mod quotes;
 pub(crate) mod tariffs;
+
+/// A fresh, unmigrated database for this crate's tests: SQLite in a new directory, or a new
+/// PostgreSQL database when `TEST_DATABASE_URL` is set.
+#[cfg(test)]
+pub(crate) async fn test_db() -> ::store::Db {
+    let dir = std::env::temp_dir().join(format!("wp-{}", ulid::Ulid::generate()));
+    let mut env = platform::Env::from_map([("DATA_DIR", dir.to_string_lossy().into_owned())]);
+    if let Some(url) = testkit::fresh_database().await {
+        env.set("DATABASE_URL", url);
+    }
+    let common = platform::CommonConfig::load(&mut env, "whatsapp-pricing", 4920, true);
+    ::store::Db::connect(&common).await.unwrap()
+}

@@ -144,7 +144,6 @@ pub(crate) async fn find_offer(
 
 #[cfg(test)]
 mod tests {
-    use platform::{CommonConfig, Env};
     use sqlx::migrate::Migrator;
 
     use super::*;
@@ -171,13 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn quotes_stored_before_their_offers_moved_keep_them_in_order() {
-        let dir = std::env::temp_dir().join(format!("wp-{}", ulid::Ulid::generate()));
-        let mut env = Env::from_map([("DATA_DIR", dir.to_string_lossy().into_owned())]);
-        if let Some(url) = testkit::fresh_database().await {
-            env.set("DATABASE_URL", url);
-        }
-        let common = CommonConfig::load(&mut env, "whatsapp-pricing", 4920, true);
-        let db = store::Db::connect(&common).await.unwrap();
+        let db = crate::store::test_db().await;
         let old = store::Migrations {
             sqlite: before_offers_moved(&crate::MIGRATIONS.sqlite),
             postgres: before_offers_moved(&crate::MIGRATIONS.postgres),
