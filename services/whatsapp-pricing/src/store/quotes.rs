@@ -68,8 +68,8 @@ pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error
 
 /// Stores many comparisons, already in their stored form (see [`slim`]), with one multi-row
 /// statement. A quote's offers are a column of its row, not rows of their own: they are only
-/// ever read with their quote, and apart they cost a third of a quote's storage (four more rows
-/// and three more b-trees, see the migration that moved them).
+/// ever read with their quote, and apart (four more rows and three more b-trees) they cost about a
+/// quarter of the server's CPU per quote.
 pub(crate) async fn insert_stored(
     tx: &mut Tx,
     quotes: &[Arc<QuoteComparison>],
