@@ -3,9 +3,9 @@
 //! answered only after the commit that holds its quote.
 //!
 //! A quote is priced, given its payment references (`crate::references`) and serialised before it
-//! is submitted, so an operation only stores: the quotes, their offers and the idempotency answers
-//! are written with one multi-row `INSERT` per table (`flush`), from the very values the handler
-//! built (shared, not copied). Idempotency keys are handled inside the batch, as the
+//! is submitted, so an operation only stores: the quotes (their offers a column of their row)
+//! and the idempotency answers are written with one multi-row `INSERT` per table (`flush`), from
+//! the very values the handler built (shared, not copied). Idempotency keys are handled inside the batch, as the
 //! wallet does: `prepare` reads every key the batch carries in one statement; a key stored before
 //! replays its quote, a key stored with another request is refused, and a key repeated within the
 //! batch replays the answer given earlier in it. Another replica storing the same key first makes
@@ -35,8 +35,7 @@ pub(crate) struct IdemKey {
     pub(crate) hash: String,
 }
 
-/// A priced comparison to store, in its stored form (`sql::slim`), with the body it is
-/// answered with.
+/// A priced comparison to store, with the body it is answered with.
 #[derive(Debug)]
 pub(crate) struct NewQuote {
     pub(crate) idem: Option<IdemKey>,
@@ -62,7 +61,7 @@ pub(crate) struct Rows {
     stored: HashMap<(String, String), InTx>,
     /// Keys answered earlier in this batch: request hash and body (shared, not copied: ~6 KB).
     answered: HashMap<(String, String), (String, Bytes)>,
-    /// Quotes to insert, in their stored form.
+    /// Quotes to insert.
     quotes: Vec<Arc<QuoteComparison>>,
     /// Key answers to insert.
     answers: Vec<Completed>,
@@ -138,7 +137,7 @@ impl Op for NewQuote {
     }
 
     async fn flush(tx: &mut Tx, rows: Rows) -> Result<(), StoreError> {
-        sql::insert_stored(tx, &rows.quotes)
+        sql::insert_many(tx, &rows.quotes)
             .await
             .map_err(Error::into_store)?;
         idempotency::insert_completed(tx, &rows.answers).await

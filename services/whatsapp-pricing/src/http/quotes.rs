@@ -54,7 +54,7 @@ pub(super) async fn create_quote(
     let today = s.today();
     let offers = quote_all(&book.in_force(today), &input);
     let references = s.references.take(&s.db, quoted(&offers)).await?;
-    let mut quote = comparison(
+    let quote = comparison(
         &tenant,
         today,
         serde_json::to_value(input.get())?,
@@ -65,7 +65,6 @@ pub(super) async fn create_quote(
     let mut body = Vec::with_capacity(8 * 1024);
     serde_json::to_writer(&mut body, &quote)?;
     let body = Bytes::from(body);
-    quote.offers.iter_mut().for_each(sql::quotes::slim);
     let outcomes = offers.each_ref().map(domain::outcome);
     let Idempotent {
         key, request_hash, ..

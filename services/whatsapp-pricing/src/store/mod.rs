@@ -1,6 +1,7 @@
 //! SQL of the whatsapp-pricing service.
 
 pub(crate) mod conversations;
+pub(crate) mod offers;
 pub(crate) mod quotes;
 pub(crate) mod tariffs;
 

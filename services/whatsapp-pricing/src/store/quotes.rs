@@ -10,6 +10,7 @@ use pricing::TariffBook;
 use sqlx::types::Json;
 use store::{Conn, Exec, Tx, on};
 
+use super::offers::{self, StoredOffer};
 use crate::{Error, domain};
 
 /// Reserves `n` payment-reference numbers with one statement: the counter row moves past them,
@@ -29,14 +30,6 @@ pub(crate) async fn reserve_references(exec: Exec<'_>, n: u64) -> Result<Range<u
     // The counter starts at 0 and only grows (CHECK last >= 0), so `last` is never negative.
     let end = u64::try_from(last).unwrap_or(0) + 1;
     Ok(end.saturating_sub(n)..end)
-}
-
-/// Leaves out what is stored of an offer: its instalment schedules, which the tariff version
-/// (immutable) and the total determine; [`restore_instalments`] puts them back on read.
-pub(crate) fn slim(offer: &mut InsurerOffer) {
-    if offer.tariff_version.is_some() && offer.total.is_some() {
-        offer.instalments = Vec::new();
-    }
 }
 
 /// Puts back the instalment schedules of a stored quote's offers from the tariff versions they
@@ -59,21 +52,16 @@ pub(crate) fn restore_instalments(quote: &mut QuoteComparison, book: &TariffBook
     missing
 }
 
-/// Stores a comparison with every insurer's answer, without the derivable instalment schedules.
+/// Stores a comparison with every insurer's answer, in their stored form ([`offers`]).
 pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error> {
-    let mut stored = q.clone();
-    stored.offers.iter_mut().for_each(slim);
-    insert_stored(tx, &[Arc::new(stored)]).await
+    insert_many(tx, &[Arc::new(q.clone())]).await
 }
 
-/// Stores many comparisons, already in their stored form (see [`slim`]), with one multi-row
-/// statement. A quote's offers are a column of its row, not rows of their own: they are only
+/// Stores many comparisons with one multi-row statement, their offers in their stored form
+/// ([`offers`]: what the code cannot put back). A quote's offers are a column of its row, not rows of their own: they are only
 /// ever read with their quote, and apart (four more rows and three more b-trees) they cost about a
 /// quarter of the server's CPU per quote.
-pub(crate) async fn insert_stored(
-    tx: &mut Tx,
-    quotes: &[Arc<QuoteComparison>],
-) -> Result<(), Error> {
+pub(crate) async fn insert_many(tx: &mut Tx, quotes: &[Arc<QuoteComparison>]) -> Result<(), Error> {
     store::insert_many!(
         tx.exec(),
         "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, offers, created_at) ",
@@ -83,7 +71,7 @@ pub(crate) async fn insert_stored(
                 .push_bind(&q.tenant_id)
                 .push_bind(q.priced_on)
                 .push_bind(Json(&q.input))
-                .push_bind(Json(&q.offers))
+                .push_bind(Json(offers::stored(&q.offers)))
                 .push_bind(q.created_at);
         }
     )?;
@@ -96,7 +84,7 @@ struct QuoteRow {
     tenant_id: String,
     priced_on: NaiveDate,
     input: Json<serde_json::Value>,
-    offers: Json<Vec<InsurerOffer>>,
+    offers: Json<Vec<StoredOffer<'static>>>,
     created_at: DateTime<Utc>,
 }
 
@@ -120,7 +108,7 @@ pub(crate) async fn find(
         tenant_id: row.tenant_id,
         priced_on: row.priced_on,
         input: row.input.0,
-        offers: row.offers.0,
+        offers: offers::read(row.offers.0),
         created_at: row.created_at,
     }))
 }
@@ -132,14 +120,20 @@ pub(crate) async fn find_offer(
     insurer: &str,
     visible_to: Option<&str>,
 ) -> Result<Option<InsurerOffer>, Error> {
-    let row: Option<(Json<Vec<InsurerOffer>>,)> = on!(exec, |c| sqlx::query_as(
+    let row: Option<(Json<Vec<StoredOffer<'static>>>,)> = on!(exec, |c| sqlx::query_as(
         "SELECT offers FROM insurance_quotes WHERE id = $1 AND ($2 IS NULL OR tenant_id = $2)"
     )
     .bind(quote_id)
     .bind(visible_to)
     .fetch_optional(c)
     .await?);
-    Ok(row.and_then(|(offers,)| offers.0.into_iter().find(|o| o.insurer == insurer)))
+    Ok(row.and_then(|(offers,)| {
+        offers
+            .0
+            .into_iter()
+            .map(StoredOffer::into_offer)
+            .find(|o| o.insurer == insurer)
+    }))
 }
 
 #[cfg(test)]
