@@ -864,3 +864,30 @@ async fn an_error_after_a_write_rolls_the_batch_back_and_its_jobs_run_alone() {
     let q = jobs::stats(&t.db, "q").await.unwrap();
     assert_eq!((q.pending, q.running, q.dead), (1, 0, 0), "1 is retried");
 }
+
+/// A batch claims its jobs in its own transaction, so a failed batch's claim rolls back with it:
+/// the attempt must then be counted by the jobs' own claims, or a job that always breaks its
+/// batch would be retried for ever.
+#[tokio::test]
+async fn a_job_that_always_breaks_its_batch_runs_out_of_attempts() {
+    let t = test_db().await;
+    push(&t.db, "q", 2, &quick_retry(3)).await;
+    let h = Effects::new(u32::MAX, 0);
+    let cfg = batch_config();
+    for _ in 0..3 {
+        jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap();
+    }
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!(
+        (q.pending, q.running, q.dead),
+        (0, 0, 1),
+        "0 is dead after its 3 attempts, 1 is done"
+    );
+    assert_eq!(jobs::dead(&t.db, "q", 10).await.unwrap().len(), 1);
+    assert_eq!(
+        jobs::stats(&t.db, "effects").await.unwrap().pending,
+        1,
+        "0's write never committed; 1's once"
+    );
+    assert_eq!(h.committed.load(Ordering::SeqCst), 1);
+}

@@ -50,9 +50,9 @@ pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
     cfg
 }
 
-/// Longest routing holds back while webhooks wait on the ingest writer. A routing round is two
-/// transactions (the claim, then the batch) with a commit each, ~1-2 ms in which no webhook
-/// batch can commit: under a flood that never lets up, one round per 10 ms cost the ingest
+/// Longest routing holds back while webhooks wait on the ingest writer. A routing round is a
+/// write transaction with its commit (two until session 10: the claim, then the batch), during
+/// which no webhook batch can commit: under a flood that never lets up, one round per 10 ms cost the ingest
 /// 10-20% of its rate (a 64-connection closed loop: 17.8-20.1k/s against 20.7-22.0k/s with
 /// 50 ms), while the 400 messages/s it routed did not keep the backlog from growing anyway.
 const YIELD_MAX: Duration = Duration::from_millis(50);
@@ -62,8 +62,8 @@ const YIELD_MAX: Duration = Duration::from_millis(50);
 /// p99 of webhooks at 10,000/s above 10 ms).
 const BUSY_BATCH: usize = 4;
 
-/// Jobs routed together below `BUSY_RATE`: a routing round (two transactions) costs about as
-/// much for 16 jobs as for 4, and with 4 routing fell behind 3,000 webhooks/s.
+/// Jobs routed together below `BUSY_RATE`: a routing round (its transaction and commit) costs
+/// about as much for 16 jobs as for 4, and with 4 routing fell behind 3,000 webhooks/s.
 const GAP_BATCH: usize = 16;
 
 /// Webhooks/s from which routing gives way to every waiting webhook. On one core routing kept

@@ -216,10 +216,23 @@ pub async fn enqueue_many(tx: &mut Tx, batch: &[NewJob<'_>]) -> Result<u64, Erro
 /// `OR` made SQLite sort the whole backlog on every claim (63 ms per claim at 200,000 pending
 /// jobs, 6 ms this way), so a queue that fell behind fell further behind.
 pub async fn claim(db: &Db, queue: &str, limit: i64, lease: Duration) -> Result<Vec<Job>, Error> {
+    let mut tx = db.begin().await?;
+    let jobs = claim_in(&mut tx, queue, limit, lease).await?;
+    tx.commit().await?;
+    Ok(jobs)
+}
+
+/// [`claim`] in `tx`: the claim holds only if `tx` commits (a batch worker claims in the batch's
+/// own transaction, see [`work_batch_once`]).
+pub(crate) async fn claim_in(
+    tx: &mut Tx,
+    queue: &str,
+    limit: i64,
+    lease: Duration,
+) -> Result<Vec<Job>, Error> {
     let now = Utc::now();
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     let token = ulid::Ulid::generate().to_string();
-    let mut tx = db.begin().await?;
     let jobs: Vec<Job> = match tx.exec() {
         Exec::Sqlite(c) => {
             sqlx::query_as(
@@ -269,7 +282,6 @@ pub async fn claim(db: &Db, queue: &str, limit: i64, lease: Duration) -> Result<
             .await?
         }
     };
-    tx.commit().await?;
     Ok(jobs)
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use platform::Ctx;
 
-use super::{Failed, Job, Retry, claim, fail, stats};
+use super::{Failed, Job, Retry, claim, claim_in, fail, stats};
 use crate::{Db, Error, Exec, Tx, on};
 
 /// A handler's failure: retried per the queue's [`Retry`], then dead-lettered with this text.
@@ -140,10 +140,10 @@ pub async fn work_once(db: &Db, cfg: &WorkerConfig, handler: &Handler) -> Result
     Ok(n)
 }
 
-/// A queue worked in batches: the jobs of one claim (up to `concurrency`) are handled one after
-/// the other, in enqueue order, in one transaction with one commit. Per job that saves the
-/// transaction and commit of the claim and of the effect; for the webhook worker's routing that
-/// was ~700 us of a core per message, one job per transaction.
+/// A queue worked in batches: up to `concurrency` jobs are claimed and handled one after the
+/// other, in enqueue order, in one transaction with one commit ([`work_batch_once`]). Per job
+/// that saves the transactions and commits of its claim and of its effect; for the webhook
+/// worker's routing that was ~700 us of a core per message, one job per transaction.
 pub trait BatchHandler: Send + Sync + 'static {
     /// What a handled job reports once its transaction committed (for metrics and logs).
     type Done: Send;
@@ -243,19 +243,29 @@ async fn complete_rest(tx: &mut Tx, token: &str, ids: &[&str]) -> Result<(), Err
     Ok(())
 }
 
-async fn handle_together<H: BatchHandler>(
+/// Claims up to `limit` due jobs in one transaction and handles them in it, in enqueue order:
+/// one commit for the claim and the effects. Answers the jobs with their outcomes, none when
+/// nothing was due. On `Err` the transaction rolled back, the claim with it: the jobs are as
+/// they were, their attempt not counted.
+async fn claim_and_handle<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
     handler: &H,
-    jobs: &[Job],
-) -> Result<Vec<Outcome<H::Done>>, Error> {
+    limit: i64,
+) -> Result<(Vec<Job>, Vec<Outcome<H::Done>>), Error> {
     let mut tx = db.begin().await?;
-    hold(&mut tx, jobs).await?;
+    let mut jobs = claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await?;
+    if jobs.is_empty() {
+        tx.commit().await?;
+        return Ok((jobs, Vec::new()));
+    }
+    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
+    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let mut batch = H::Batch::default();
-    handler.prepare(&mut tx, jobs, &mut batch).await?;
+    handler.prepare(&mut tx, &jobs, &mut batch).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut handled = Vec::with_capacity(jobs.len());
-    for job in jobs {
+    for job in &jobs {
         let result = match expired(job) {
             Some(e) => Err(e),
             None => handler.handle(&mut tx, job, &mut batch).await?,
@@ -277,7 +287,7 @@ async fn handle_together<H: BatchHandler>(
         complete_rest(&mut tx, &first.lease_token, &handled).await?;
     }
     tx.commit().await?;
-    Ok(outcomes)
+    Ok((jobs, outcomes))
 }
 
 async fn handle_alone<H: BatchHandler>(
@@ -322,21 +332,22 @@ async fn handle_alone<H: BatchHandler>(
 
 /// Claims due jobs and handles them as one batch ([`BatchHandler`]); returns how many were
 /// handled. Tests call this to drive the queue deterministically.
+///
+/// The claim is made in the batch's own transaction: one commit per round, not one for the
+/// claim and one for the effects (on SQLite each is a turn of the one write lock and an fsync).
+/// A batch that fails unexpectedly rolls back, its claim too, so its jobs are claimed again on
+/// their own, each attempt counted in a commit of its own, and handled one per transaction: a
+/// job that always breaks its batch still runs out of attempts and reaches the dead letters.
 pub async fn work_batch_once<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
     handler: &H,
 ) -> Result<usize, Error> {
     let limit = handler.admit(cfg.concurrency.max(1)).await.max(1);
-    let mut jobs = claim(db, &cfg.queue, i64::try_from(limit).unwrap_or(1), cfg.lease).await?;
-    if jobs.is_empty() {
-        return Ok(0);
-    }
-    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
-    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let limit = i64::try_from(limit).unwrap_or(1);
     let started = std::time::Instant::now();
-    match handle_together(db, cfg, handler, &jobs).await {
-        Ok(outcomes) => {
+    let error = match claim_and_handle(db, cfg, handler, limit).await {
+        Ok((jobs, outcomes)) => {
             let mut completed = 0u64;
             for (job, outcome) in jobs.iter().zip(outcomes) {
                 // Each job of a batch is done when the batch commits: its latency is the batch's.
@@ -349,29 +360,31 @@ pub async fn work_batch_once<H: BatchHandler>(
                     Err((text, f)) => log_failure(cfg, job, &text, f),
                 }
             }
-            metrics::counter!("jobs_completed_total", "queue" => cfg.queue.clone())
-                .increment(completed);
+            if !jobs.is_empty() {
+                metrics::counter!("jobs_completed_total", "queue" => cfg.queue.clone())
+                    .increment(completed);
+            }
+            return Ok(jobs.len());
         }
-        Err(e) => {
-            tracing::warn!(queue = %cfg.queue, size = jobs.len(),
-                error = %platform::problem::cause_chain(&e),
-                "job batch aborted; handling its jobs one by one");
-            metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone())
-                .increment(1);
-            // Every job gets its turn: one that cannot even record its failure (the database
-            // is down) is left to its lease, the others still run.
-            let mut first_error = None;
-            for job in &jobs {
-                if let Err(e) = handle_alone(db, cfg, handler, job).await {
-                    first_error.get_or_insert(e);
-                }
-            }
-            if let Some(e) = first_error {
-                return Err(e);
-            }
+        Err(e) => e,
+    };
+    tracing::warn!(queue = %cfg.queue, error = %platform::problem::cause_chain(&error),
+        "job batch aborted; handling its jobs one by one");
+    metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone()).increment(1);
+    let mut jobs = claim(db, &cfg.queue, limit, cfg.lease).await?;
+    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    // Every job gets its turn: one that cannot even record its failure (the database is down)
+    // is left to its lease, the others still run.
+    let mut first_error = None;
+    for job in &jobs {
+        if let Err(e) = handle_alone(db, cfg, handler, job).await {
+            first_error.get_or_insert(e);
         }
     }
-    Ok(jobs.len())
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(jobs.len()),
+    }
 }
 
 async fn record_depth(db: &Db, queue: &str) {
