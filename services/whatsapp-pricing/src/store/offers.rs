@@ -2,9 +2,9 @@
 //!
 //! An offer as answered repeats words that its insurer and line kinds fix (the insurer's name,
 //! the currency, each line's label), empty fields and, for a priced offer, the instalment
-//! schedules its tariff version and total determine. Stored as answered, a comparison of four
-//! insurers was ~2.3 KB of JSON, so a quote filled a 4 KiB page on its own; without them it is
-//! about half, and two quotes share a page: fewer pages written per commit, and less JSON to
+//! schedules its tariff version and total determine. Stored as answered, the offers of four
+//! insurers were ~2.3 KB of JSON, so a quote filled a 4 KiB page on its own; without them they
+//! are ~1.5 KB, and most pages hold two quotes: fewer pages written per commit, and less JSON to
 //! write and escape per quote.
 //!
 //! A word is left out only when it is exactly the one the code would put back, so reading is
