@@ -210,26 +210,14 @@ mod tests {
         }
     }
 
+    /// A decline as the service answers it.
     fn declined() -> InsurerOffer {
-        InsurerOffer {
-            insurer: "radiant".into(),
-            insurer_name: "Radiant Insurance".into(),
-            status: "declined".into(),
-            currency: "RWF".into(),
-            total: None,
-            tariff_version: None,
-            lines: Vec::new(),
-            short_term_factor: None,
-            mandatory_excess: None,
-            instalments: Vec::new(),
-            warning: None,
-            payment_reference: None,
-            declined: Some(Declined {
-                code: "no_tariff".into(),
-                reason: "not offered by this insurer".into(),
-                detail: "Radiant Insurance has no tariff for this vehicle".into(),
-            }),
-        }
+        let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let decline = pricing::Decline::NoTariff {
+            insurer: Insurer::Radiant,
+            on,
+        };
+        crate::domain::to_wire(Insurer::Radiant, &Err(decline), None)
     }
 
     fn round_trip(offers: &[InsurerOffer]) -> (String, Vec<InsurerOffer>) {
