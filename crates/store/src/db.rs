@@ -131,6 +131,16 @@ impl Tx {
         self.wrote_jobs = true;
     }
 
+    /// Rolls back now. Dropping a transaction rolls it back too, but on PostgreSQL only when its
+    /// connection is next used: until then its row locks hold.
+    pub async fn rollback(self) -> Result<(), Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
     /// Commits; wakes the outbox relay when this transaction queued events.
     pub async fn commit(self) -> Result<(), Error> {
         match self.inner {

@@ -254,21 +254,43 @@ async fn claim_and_handle<H: BatchHandler>(
     limit: i64,
 ) -> Result<(Vec<Job>, Vec<Outcome<H::Done>>), Error> {
     let mut tx = db.begin().await?;
-    let mut jobs = claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await?;
+    match handle_claimed(&mut tx, cfg, handler, limit).await {
+        Ok(done) => {
+            tx.commit().await?;
+            Ok(done)
+        }
+        Err(e) => {
+            // At once, not when the connection is next used: the jobs are claimed again right
+            // away, and on PostgreSQL a claim skips the rows this transaction still locks.
+            if let Err(r) = tx.rollback().await {
+                tracing::debug!(error = %r, "rolling back an aborted job batch failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The work of [`claim_and_handle`] in its transaction `tx`.
+async fn handle_claimed<H: BatchHandler>(
+    tx: &mut Tx,
+    cfg: &WorkerConfig,
+    handler: &H,
+    limit: i64,
+) -> Result<(Vec<Job>, Vec<Outcome<H::Done>>), Error> {
+    let mut jobs = claim_in(tx, &cfg.queue, limit, cfg.lease).await?;
     if jobs.is_empty() {
-        tx.commit().await?;
         return Ok((jobs, Vec::new()));
     }
     // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
     jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let mut batch = H::Batch::default();
-    handler.prepare(&mut tx, &jobs, &mut batch).await?;
+    handler.prepare(tx, &jobs, &mut batch).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut handled = Vec::with_capacity(jobs.len());
     for job in &jobs {
         let result = match expired(job) {
             Some(e) => Err(e),
-            None => handler.handle(&mut tx, job, &mut batch).await?,
+            None => handler.handle(tx, job, &mut batch).await?,
         };
         outcomes.push(match result {
             Ok(done) => {
@@ -277,16 +299,15 @@ async fn claim_and_handle<H: BatchHandler>(
             }
             Err(e) => {
                 let text = e.to_string();
-                let f = super::fail_in(&mut tx, job, &text, &cfg.retry).await?;
+                let f = super::fail_in(tx, job, &text, &cfg.retry).await?;
                 Err((text, f))
             }
         });
     }
-    handler.flush(&mut tx, batch).await?;
+    handler.flush(tx, batch).await?;
     if let Some(first) = jobs.first() {
-        complete_rest(&mut tx, &first.lease_token, &handled).await?;
+        complete_rest(tx, &first.lease_token, &handled).await?;
     }
-    tx.commit().await?;
     Ok((jobs, outcomes))
 }
 
