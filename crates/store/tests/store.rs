@@ -891,3 +891,67 @@ async fn a_job_that_always_breaks_its_batch_runs_out_of_attempts() {
     );
     assert_eq!(h.committed.load(Ordering::SeqCst), 1);
 }
+
+/// Never returns from the job whose payload `i` is `hang_on`: its round is abandoned, as when the
+/// process dies in the middle of a batch.
+struct Hangs {
+    hang_on: u64,
+}
+
+impl jobs::BatchHandler for Hangs {
+    type Done = ();
+    type Batch = ();
+
+    async fn handle(
+        &self,
+        _tx: &mut store::Tx,
+        job: &jobs::Job,
+        (): &mut (),
+    ) -> Result<Result<(), jobs::JobError>, Error> {
+        let payload: serde_json::Value = job.payload()?;
+        if payload["i"].as_u64() == Some(self.hang_on) {
+            std::future::pending::<()>().await;
+        }
+        Ok(Ok(()))
+    }
+
+    fn committed(&self, (): ()) {}
+}
+
+/// A batch whose claim is in its own transaction has not counted its attempt when the process
+/// dies in it: a worker's first round after it starts claims with a commit of its own, so a job
+/// that kills the process every time still runs out of attempts.
+#[tokio::test]
+async fn a_job_that_kills_its_worker_every_time_runs_out_of_attempts_across_restarts() {
+    let t = test_db().await;
+    push(&t.db, "q", 1, &quick_retry(3)).await;
+    let h = Hangs { hang_on: 0 };
+    let mut cfg = batch_config();
+    cfg.lease = Duration::from_millis(50);
+    let dies = Duration::from_millis(300);
+    // Past the lease, and time for a dropped transaction's rollback to reach the database.
+    let restart = Duration::from_millis(150);
+
+    for _ in 0..2 {
+        let round = tokio::time::timeout(dies, jobs::work_batch_once(&t.db, &cfg, &h)).await;
+        assert!(round.is_err(), "the batch never finishes");
+        tokio::time::sleep(restart).await;
+    }
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!(
+        (q.pending, q.dead),
+        (1, 0),
+        "rolled-back claims count nothing"
+    );
+
+    for attempt in 1..=3 {
+        let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
+        assert!(round.is_err(), "attempt {attempt} dies too");
+        tokio::time::sleep(restart).await;
+    }
+    // The next start finds it past its last attempt and dead-letters it without running it.
+    let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
+    assert_eq!(round.expect("no hang this time").unwrap(), 1);
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!((q.pending, q.running, q.dead), (0, 0, 1));
+}

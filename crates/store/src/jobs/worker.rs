@@ -243,51 +243,18 @@ async fn complete_rest(tx: &mut Tx, token: &str, ids: &[&str]) -> Result<(), Err
     Ok(())
 }
 
-/// Claims up to `limit` due jobs in one transaction and handles them in it, in enqueue order:
-/// one commit for the claim and the effects. Answers the jobs with their outcomes, none when
-/// nothing was due. On `Err` the transaction rolled back, the claim with it: the jobs are as
-/// they were, their attempt not counted.
-async fn claim_and_handle<H: BatchHandler>(
-    db: &Db,
-    cfg: &WorkerConfig,
-    handler: &H,
-    limit: i64,
-) -> Result<(Vec<Job>, Vec<Outcome<H::Done>>), Error> {
-    let mut tx = db.begin().await?;
-    match handle_claimed(&mut tx, cfg, handler, limit).await {
-        Ok(done) => {
-            tx.commit().await?;
-            Ok(done)
-        }
-        Err(e) => {
-            // At once, not when the connection is next used: the jobs are claimed again right
-            // away, and on PostgreSQL a claim skips the rows this transaction still locks.
-            if let Err(r) = tx.rollback().await {
-                tracing::debug!(error = %r, "rolling back an aborted job batch failed");
-            }
-            Err(e)
-        }
-    }
-}
-
-/// The work of [`claim_and_handle`] in its transaction `tx`.
-async fn handle_claimed<H: BatchHandler>(
+/// Handles the claimed `jobs` (in enqueue order) in `tx`, which the caller commits.
+async fn handle_jobs<H: BatchHandler>(
     tx: &mut Tx,
     cfg: &WorkerConfig,
     handler: &H,
-    limit: i64,
-) -> Result<(Vec<Job>, Vec<Outcome<H::Done>>), Error> {
-    let mut jobs = claim_in(tx, &cfg.queue, limit, cfg.lease).await?;
-    if jobs.is_empty() {
-        return Ok((jobs, Vec::new()));
-    }
-    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
-    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    jobs: &[Job],
+) -> Result<Vec<Outcome<H::Done>>, Error> {
     let mut batch = H::Batch::default();
-    handler.prepare(tx, &jobs, &mut batch).await?;
+    handler.prepare(tx, jobs, &mut batch).await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut handled = Vec::with_capacity(jobs.len());
-    for job in &jobs {
+    for job in jobs {
         let result = match expired(job) {
             Some(e) => Err(e),
             None => handler.handle(tx, job, &mut batch).await?,
@@ -308,7 +275,91 @@ async fn handle_claimed<H: BatchHandler>(
     if let Some(first) = jobs.first() {
         complete_rest(tx, &first.lease_token, &handled).await?;
     }
-    Ok((jobs, outcomes))
+    Ok(outcomes)
+}
+
+/// Where a batch's claim is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClaimIn {
+    /// In the batch's own transaction: one commit for the claim and the effects.
+    Batch,
+    /// In a transaction of its own, committed before the batch begins.
+    OwnCommit,
+}
+
+/// How a round with jobs went.
+enum Round<D> {
+    /// Committed: the jobs, in enqueue order, with their outcomes.
+    Done(Vec<Job>, Vec<Outcome<D>>),
+    /// The batch rolled back. `claimed`: the jobs whose claim (and attempt) was committed
+    /// before it (`ClaimIn::OwnCommit`); none when the claim rolled back with the batch.
+    Aborted { error: Error, claimed: Vec<Job> },
+}
+
+/// Claims up to `limit` due jobs and handles them in one transaction. `Err` (nothing claimed,
+/// nothing handled) when the claim itself fails.
+async fn claim_and_handle<H: BatchHandler>(
+    db: &Db,
+    cfg: &WorkerConfig,
+    handler: &H,
+    limit: i64,
+    claim_at: ClaimIn,
+) -> Result<Round<H::Done>, Error> {
+    let mut jobs = Vec::new();
+    if claim_at == ClaimIn::OwnCommit {
+        jobs = claim(db, &cfg.queue, limit, cfg.lease).await?;
+        if jobs.is_empty() {
+            return Ok(Round::Done(jobs, Vec::new()));
+        }
+    }
+    let mut tx = db.begin().await?;
+    if claim_at == ClaimIn::Batch {
+        jobs = match claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                rollback(tx).await;
+                return Err(e);
+            }
+        };
+        if jobs.is_empty() {
+            tx.commit().await?;
+            return Ok(Round::Done(jobs, Vec::new()));
+        }
+    }
+    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
+    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let handled = async {
+        if claim_at == ClaimIn::OwnCommit {
+            hold(&mut tx, &jobs).await?;
+        }
+        handle_jobs(&mut tx, cfg, handler, &jobs).await
+    }
+    .await;
+    let result = match handled {
+        Ok(outcomes) => tx.commit().await.map(|()| outcomes),
+        Err(e) => {
+            rollback(tx).await;
+            Err(e)
+        }
+    };
+    Ok(match result {
+        Ok(outcomes) => Round::Done(jobs, outcomes),
+        Err(error) => Round::Aborted {
+            error,
+            claimed: match claim_at {
+                ClaimIn::Batch => Vec::new(),
+                ClaimIn::OwnCommit => jobs,
+            },
+        },
+    })
+}
+
+/// Rolls `tx` back at once, not when its connection is next used: an aborted batch's jobs are
+/// claimed again right away, and on PostgreSQL a claim skips the rows a transaction still locks.
+async fn rollback(tx: Tx) {
+    if let Err(e) = tx.rollback().await {
+        tracing::debug!(error = %e, "rolling back an aborted job batch failed");
+    }
 }
 
 async fn handle_alone<H: BatchHandler>(
@@ -351,24 +402,48 @@ async fn handle_alone<H: BatchHandler>(
     Ok(())
 }
 
-/// Claims due jobs and handles them as one batch ([`BatchHandler`]); returns how many were
-/// handled. Tests call this to drive the queue deterministically.
+/// Claims due jobs and handles them as one batch ([`BatchHandler`]), the claim made in the
+/// batch's own transaction; returns how many were handled. Tests call this to drive the queue
+/// deterministically.
 ///
-/// The claim is made in the batch's own transaction: one commit per round, not one for the
-/// claim and one for the effects (on SQLite each is a turn of the one write lock and an fsync).
-/// A batch that fails unexpectedly rolls back, its claim too, so its jobs are claimed again on
+/// One commit per round, not one for the claim and one for the effects (on SQLite each is a
+/// turn of the one write lock and an fsync). The price: a batch that never commits has not
+/// counted its attempt. A batch that fails rolls back, so its jobs are then claimed again on
 /// their own, each attempt counted in a commit of its own, and handled one per transaction: a
-/// job that always breaks its batch still runs out of attempts and reaches the dead letters.
+/// job that always breaks its batch still runs out of attempts. A job that kills the process
+/// is what [`work_batch_after_start`] is for.
 pub async fn work_batch_once<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
     handler: &H,
 ) -> Result<usize, Error> {
+    batch_round(db, cfg, handler, ClaimIn::Batch).await
+}
+
+/// [`work_batch_once`] with the claim committed on its own before the batch, as a worker's
+/// first round after it starts. A job whose batch killed the process (its claim never committed)
+/// is among the first due when the worker comes back: this round either counts its attempt or
+/// finishes jobs due before it, so a job that kills the process on every try still runs out of
+/// attempts (a claim past the last one dead-letters it) instead of killing it for ever.
+pub async fn work_batch_after_start<H: BatchHandler>(
+    db: &Db,
+    cfg: &WorkerConfig,
+    handler: &H,
+) -> Result<usize, Error> {
+    batch_round(db, cfg, handler, ClaimIn::OwnCommit).await
+}
+
+async fn batch_round<H: BatchHandler>(
+    db: &Db,
+    cfg: &WorkerConfig,
+    handler: &H,
+    claim_at: ClaimIn,
+) -> Result<usize, Error> {
     let limit = handler.admit(cfg.concurrency.max(1)).await.max(1);
     let limit = i64::try_from(limit).unwrap_or(1);
     let started = std::time::Instant::now();
-    let error = match claim_and_handle(db, cfg, handler, limit).await {
-        Ok((jobs, outcomes)) => {
+    let (error, claimed) = match claim_and_handle(db, cfg, handler, limit, claim_at).await? {
+        Round::Done(jobs, outcomes) => {
             let mut completed = 0u64;
             for (job, outcome) in jobs.iter().zip(outcomes) {
                 // Each job of a batch is done when the batch commits: its latency is the batch's.
@@ -387,12 +462,16 @@ pub async fn work_batch_once<H: BatchHandler>(
             }
             return Ok(jobs.len());
         }
-        Err(e) => e,
+        Round::Aborted { error, claimed } => (error, claimed),
     };
     tracing::warn!(queue = %cfg.queue, error = %platform::problem::cause_chain(&error),
         "job batch aborted; handling its jobs one by one");
     metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone()).increment(1);
-    let mut jobs = claim(db, &cfg.queue, limit, cfg.lease).await?;
+    let mut jobs = if claimed.is_empty() {
+        claim(db, &cfg.queue, limit, cfg.lease).await?
+    } else {
+        claimed
+    };
     jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     // Every job gets its turn: one that cannot even record its failure (the database is down)
     // is left to its lease, the others still run.
@@ -434,12 +513,21 @@ pub fn spawn_worker(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Handler) {
     });
 }
 
-/// [`spawn_worker`] for a [`BatchHandler`].
+/// [`spawn_worker`] for a [`BatchHandler`]: its first round is [`work_batch_after_start`], the
+/// others [`work_batch_once`].
 pub fn spawn_batch_worker<H: BatchHandler>(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Arc<H>) {
     let (d, c) = (db.clone(), cfg.clone());
+    let started = std::sync::atomic::AtomicBool::new(false);
     spawn_loop(ctx, db, cfg, move || {
         let (d, c, h) = (d.clone(), c.clone(), Arc::clone(&handler));
-        async move { work_batch_once(&d, &c, h.as_ref()).await }
+        let first = !started.swap(true, std::sync::atomic::Ordering::Relaxed);
+        async move {
+            if first {
+                work_batch_after_start(&d, &c, h.as_ref()).await
+            } else {
+                work_batch_once(&d, &c, h.as_ref()).await
+            }
+        }
     });
 }
 
