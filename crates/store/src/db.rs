@@ -131,8 +131,9 @@ impl Tx {
         self.wrote_jobs = true;
     }
 
-    /// Rolls back now. Dropping a transaction rolls it back too, but on PostgreSQL only when its
-    /// connection is next used: until then its row locks hold.
+    /// Rolls back now. Dropping a transaction rolls it back too, but in a task sqlx starts when
+    /// the connection goes back to its pool, in no set order with what the caller does next:
+    /// until then, on PostgreSQL, its row locks hold.
     pub async fn rollback(self) -> Result<(), Error> {
         match self.inner {
             TxInner::Sqlite(t) => t.rollback().await?,

@@ -918,9 +918,9 @@ impl jobs::BatchHandler for Hangs {
     fn committed(&self, (): ()) {}
 }
 
-/// A batch whose claim is in its own transaction has not counted its attempt when the process
-/// dies in it: a worker's first round after it starts claims with a commit of its own, so a job
-/// that kills the process every time still runs out of attempts.
+/// A batch whose claim is in its own transaction (SQLite) has not counted its attempt when the
+/// process dies in it: a worker's first round after it starts claims with a commit of its own,
+/// so a job that kills the process every time still runs out of attempts.
 #[tokio::test]
 async fn a_job_that_kills_its_worker_every_time_runs_out_of_attempts_across_restarts() {
     let t = test_db().await;
@@ -930,19 +930,21 @@ async fn a_job_that_kills_its_worker_every_time_runs_out_of_attempts_across_rest
     cfg.lease = Duration::from_millis(50);
     let dies = Duration::from_millis(300);
     // Past the lease, and time for a dropped transaction's rollback to reach the database.
-    let restart = Duration::from_millis(150);
+    let restart = Duration::from_millis(300);
 
-    for _ in 0..2 {
-        let round = tokio::time::timeout(dies, jobs::work_batch_once(&t.db, &cfg, &h)).await;
-        assert!(round.is_err(), "the batch never finishes");
-        tokio::time::sleep(restart).await;
+    if t.db.backend() == store::Backend::Sqlite {
+        for _ in 0..2 {
+            let round = tokio::time::timeout(dies, jobs::work_batch_once(&t.db, &cfg, &h)).await;
+            assert!(round.is_err(), "the batch never finishes");
+            tokio::time::sleep(restart).await;
+        }
+        let q = jobs::stats(&t.db, "q").await.unwrap();
+        assert_eq!(
+            (q.pending, q.dead),
+            (1, 0),
+            "rolled-back claims count nothing"
+        );
     }
-    let q = jobs::stats(&t.db, "q").await.unwrap();
-    assert_eq!(
-        (q.pending, q.dead),
-        (1, 0),
-        "rolled-back claims count nothing"
-    );
 
     for attempt in 1..=3 {
         let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;

@@ -50,11 +50,12 @@ pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
     cfg
 }
 
-/// Longest routing holds back while webhooks wait on the ingest writer. A routing round is a
-/// write transaction with its commit (two until session 10: the claim, then the batch), during
-/// which no webhook batch can commit: under a flood that never lets up, one round per 10 ms cost the ingest
-/// 10-20% of its rate (a 64-connection closed loop: 17.8-20.1k/s against 20.7-22.0k/s with
-/// 50 ms), while the 400 messages/s it routed did not keep the backlog from growing anyway.
+/// Longest routing holds back while webhooks wait on the ingest writer. A routing round is a write
+/// transaction with its commit (on SQLite; two until session 10, and still on PostgreSQL: the
+/// claim, then the batch), during which no webhook batch can commit: under a flood that never lets
+/// up, one round per 10 ms cost the ingest 10-20% of its rate (a 64-connection closed loop:
+/// 17.8-20.1k/s against 20.7-22.0k/s with 50 ms), while the 400 messages/s it routed did not keep
+/// the backlog from growing anyway.
 const YIELD_MAX: Duration = Duration::from_millis(50);
 
 /// Jobs routed together from `BUSY_RATE` webhooks/s on: a routing transaction holds the one write

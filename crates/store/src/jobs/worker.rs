@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use platform::Ctx;
 
 use super::{Failed, Job, Retry, claim, claim_in, fail, stats};
-use crate::{Db, Error, Exec, Tx, on};
+use crate::{Backend, Db, Error, Exec, Tx, on};
 
 /// A handler's failure: retried per the queue's [`Retry`], then dead-lettered with this text.
 pub type JobError = Box<dyn std::error::Error + Send + Sync>;
@@ -289,11 +289,16 @@ enum ClaimIn {
 
 /// How a round with jobs went.
 enum Round<D> {
-    /// Committed: the jobs, in enqueue order, with their outcomes.
-    Done(Vec<Job>, Vec<Outcome<D>>),
-    /// The batch rolled back. `claimed`: the jobs whose claim (and attempt) was committed
-    /// before it (`ClaimIn::OwnCommit`); none when the claim rolled back with the batch.
-    Aborted { error: Error, claimed: Vec<Job> },
+    /// Committed: the jobs, in enqueue order, with their outcomes, and when handling began
+    /// (after the claim).
+    Done(Vec<Job>, Vec<Outcome<D>>, std::time::Instant),
+    /// The batch of `size` jobs rolled back. `claimed`: the jobs whose claim (and attempt) was
+    /// committed before it (`ClaimIn::OwnCommit`); none when the claim rolled back with it.
+    Aborted {
+        error: Error,
+        size: usize,
+        claimed: Vec<Job>,
+    },
 }
 
 /// Claims up to `limit` due jobs and handles them in one transaction. `Err` (nothing claimed,
@@ -309,10 +314,22 @@ async fn claim_and_handle<H: BatchHandler>(
     if claim_at == ClaimIn::OwnCommit {
         jobs = claim(db, &cfg.queue, limit, cfg.lease).await?;
         if jobs.is_empty() {
-            return Ok(Round::Done(jobs, Vec::new()));
+            return Ok(Round::Done(jobs, Vec::new(), std::time::Instant::now()));
         }
     }
-    let mut tx = db.begin().await?;
+    let mut tx = match db.begin().await {
+        Ok(tx) => tx,
+        // Claimed and counted: they are handled one by one (or left to their lease).
+        Err(error) if claim_at == ClaimIn::OwnCommit => {
+            let size = jobs.len();
+            return Ok(Round::Aborted {
+                error,
+                size,
+                claimed: jobs,
+            });
+        }
+        Err(error) => return Err(error),
+    };
     if claim_at == ClaimIn::Batch {
         jobs = match claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await {
             Ok(jobs) => jobs,
@@ -323,9 +340,10 @@ async fn claim_and_handle<H: BatchHandler>(
         };
         if jobs.is_empty() {
             tx.commit().await?;
-            return Ok(Round::Done(jobs, Vec::new()));
+            return Ok(Round::Done(jobs, Vec::new(), std::time::Instant::now()));
         }
     }
+    let started = std::time::Instant::now();
     // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
     jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let handled = async {
@@ -343,9 +361,10 @@ async fn claim_and_handle<H: BatchHandler>(
         }
     };
     Ok(match result {
-        Ok(outcomes) => Round::Done(jobs, outcomes),
+        Ok(outcomes) => Round::Done(jobs, outcomes, started),
         Err(error) => Round::Aborted {
             error,
+            size: jobs.len(),
             claimed: match claim_at {
                 ClaimIn::Batch => Vec::new(),
                 ClaimIn::OwnCommit => jobs,
@@ -354,8 +373,10 @@ async fn claim_and_handle<H: BatchHandler>(
     })
 }
 
-/// Rolls `tx` back at once, not when its connection is next used: an aborted batch's jobs are
-/// claimed again right away, and on PostgreSQL a claim skips the rows a transaction still locks.
+/// Rolls `tx` back before going on. A dropped transaction is rolled back by a task sqlx starts
+/// when the connection goes back to its pool, in no set order with what comes next: an aborted
+/// batch's jobs are claimed again right away, and on PostgreSQL a claim skips the rows a
+/// transaction still locks.
 async fn rollback(tx: Tx) {
     if let Err(e) = tx.rollback().await {
         tracing::debug!(error = %e, "rolling back an aborted job batch failed");
@@ -402,29 +423,36 @@ async fn handle_alone<H: BatchHandler>(
     Ok(())
 }
 
-/// Claims due jobs and handles them as one batch ([`BatchHandler`]), the claim made in the
-/// batch's own transaction; returns how many were handled. Tests call this to drive the queue
-/// deterministically.
+/// Claims due jobs and handles them as one batch ([`BatchHandler`]); returns how many were
+/// handled. Tests call this to drive the queue deterministically.
 ///
-/// One commit per round, not one for the claim and one for the effects (on SQLite each is a
-/// turn of the one write lock and an fsync). The price: a batch that never commits has not
-/// counted its attempt. A batch that fails rolls back, so its jobs are then claimed again on
-/// their own, each attempt counted in a commit of its own, and handled one per transaction: a
-/// job that always breaks its batch still runs out of attempts. A job that kills the process
-/// is what [`work_batch_after_start`] is for.
+/// On SQLite the claim is made in the batch's own transaction: one commit per round, not one
+/// for the claim and one for the effects, each a turn of the one write lock and an fsync. The
+/// price: a batch that never commits has not counted its attempt. A batch that fails rolls back,
+/// so the due jobs, its own among them, are then claimed with a commit of their own (counting
+/// the attempt) and handled one per transaction: a job that always breaks its batch still runs
+/// out of attempts. A job that kills the process is what [`work_batch_after_start`] is for:
+/// one process works a SQLite file's queue, and its first round after a restart counts it.
+///
+/// On PostgreSQL the claim keeps its own commit: replicas share the queue, and a replica dying
+/// in a batch would free the job, uncounted, for another replica to die on.
 pub async fn work_batch_once<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
     handler: &H,
 ) -> Result<usize, Error> {
-    batch_round(db, cfg, handler, ClaimIn::Batch).await
+    let claim_at = match db.backend() {
+        Backend::Sqlite => ClaimIn::Batch,
+        Backend::Postgres => ClaimIn::OwnCommit,
+    };
+    batch_round(db, cfg, handler, claim_at).await
 }
 
-/// [`work_batch_once`] with the claim committed on its own before the batch, as a worker's
-/// first round after it starts. A job whose batch killed the process (its claim never committed)
-/// is among the first due when the worker comes back: this round either counts its attempt or
-/// finishes jobs due before it, so a job that kills the process on every try still runs out of
-/// attempts (a claim past the last one dead-letters it) instead of killing it for ever.
+/// [`work_batch_once`] with the claim committed on its own before the batch, as a worker's first
+/// round after it starts (until one succeeds). A job whose batch killed the process (its claim
+/// never committed) is among the first due when the worker comes back: this round either counts its
+/// attempt or finishes jobs due before it, so a job that kills the process on every try still runs
+/// out of attempts (a claim past the last one dead-letters it) instead of killing it for ever.
 pub async fn work_batch_after_start<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
@@ -441,9 +469,8 @@ async fn batch_round<H: BatchHandler>(
 ) -> Result<usize, Error> {
     let limit = handler.admit(cfg.concurrency.max(1)).await.max(1);
     let limit = i64::try_from(limit).unwrap_or(1);
-    let started = std::time::Instant::now();
-    let (error, claimed) = match claim_and_handle(db, cfg, handler, limit, claim_at).await? {
-        Round::Done(jobs, outcomes) => {
+    let (error, size, claimed) = match claim_and_handle(db, cfg, handler, limit, claim_at).await? {
+        Round::Done(jobs, outcomes, started) => {
             let mut completed = 0u64;
             for (job, outcome) in jobs.iter().zip(outcomes) {
                 // Each job of a batch is done when the batch commits: its latency is the batch's.
@@ -462,9 +489,13 @@ async fn batch_round<H: BatchHandler>(
             }
             return Ok(jobs.len());
         }
-        Round::Aborted { error, claimed } => (error, claimed),
+        Round::Aborted {
+            error,
+            size,
+            claimed,
+        } => (error, size, claimed),
     };
-    tracing::warn!(queue = %cfg.queue, error = %platform::problem::cause_chain(&error),
+    tracing::warn!(queue = %cfg.queue, size, error = %platform::problem::cause_chain(&error),
         "job batch aborted; handling its jobs one by one");
     metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone()).increment(1);
     let mut jobs = if claimed.is_empty() {
@@ -513,20 +544,21 @@ pub fn spawn_worker(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Handler) {
     });
 }
 
-/// [`spawn_worker`] for a [`BatchHandler`]: its first round is [`work_batch_after_start`], the
-/// others [`work_batch_once`].
+/// [`spawn_worker`] for a [`BatchHandler`]: its rounds are [`work_batch_after_start`] until one
+/// succeeds, then [`work_batch_once`].
 pub fn spawn_batch_worker<H: BatchHandler>(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Arc<H>) {
     let (d, c) = (db.clone(), cfg.clone());
-    let started = std::sync::atomic::AtomicBool::new(false);
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
     spawn_loop(ctx, db, cfg, move || {
         let (d, c, h) = (d.clone(), c.clone(), Arc::clone(&handler));
-        let first = !started.swap(true, std::sync::atomic::Ordering::Relaxed);
+        let started = Arc::clone(&started);
         async move {
-            if first {
-                work_batch_after_start(&d, &c, h.as_ref()).await
-            } else {
-                work_batch_once(&d, &c, h.as_ref()).await
+            if started.load(std::sync::atomic::Ordering::Relaxed) {
+                return work_batch_once(&d, &c, h.as_ref()).await;
             }
+            let round = work_batch_after_start(&d, &c, h.as_ref()).await;
+            started.store(round.is_ok(), std::sync::atomic::Ordering::Relaxed);
+            round
         }
     });
 }
