@@ -3,14 +3,14 @@
 //! answered only after the commit that holds its quote.
 //!
 //! A quote is priced, given its payment references (`crate::references`) and serialised before it
-//! is submitted, so an operation only stores: the quotes (their offers a column of their row)
-//! and the idempotency answers are written with one multi-row `INSERT` per table (`flush`), from
-//! the very values the handler built (shared, not copied). Idempotency keys are handled inside the batch, as the
-//! wallet does: `prepare` reads every key the batch carries in one statement; a key stored before
-//! replays its quote, a key stored with another request is refused, and a key repeated within the
-//! batch replays the answer given earlier in it. Another replica storing the same key first makes
-//! the batch's insert of that key fail: the batch is then applied one operation at a time, and
-//! the duplicate finds the stored key and replays it.
+//! is submitted, so an operation only stores: the quotes (their offers a column of their row) and
+//! the idempotency answers are written with one multi-row `INSERT` per table (`flush`), from the
+//! very values the handler built (shared, not copied). Idempotency keys are handled inside the
+//! batch, as the wallet does: `prepare` reads every key the batch carries in one statement; a key
+//! stored before replays its quote, a key stored with another request is refused, and a key
+//! repeated within the batch replays the answer given earlier in it. Another replica storing the
+//! same key first makes the batch's insert of that key fail: the batch is then applied one
+//! operation at a time, and the duplicate finds the stored key and replays it.
 //!
 //! A key's stored answer is the quote's id, not a copy of the ~6 KB body: the quote is immutable,
 //! so a replay reads it back and answers the same bytes.

@@ -41,7 +41,7 @@ pub(crate) struct StoredOffer<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mandatory_excess: Option<Cow<'a, str>>,
     /// Left out when the tariff version and total give them back (`restore_instalments`).
-    #[serde(default, skip_serializing_if = "none")]
+    #[serde(default, skip_serializing_if = "no_schedules")]
     instalments: Cow<'a, [InstalmentOption]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     warning: Option<Cow<'a, str>>,
@@ -60,7 +60,7 @@ struct StoredLine<'a> {
     amount: i64,
 }
 
-fn none(schedules: &[InstalmentOption]) -> bool {
+fn no_schedules(schedules: &[InstalmentOption]) -> bool {
     schedules.is_empty()
 }
 
@@ -115,6 +115,11 @@ impl<'a> StoredOffer<'a> {
             payment_reference: borrowed(offer.payment_reference.as_ref()),
             declined: offer.declined.as_ref().map(Cow::Borrowed),
         }
+    }
+
+    /// The insurer's slug.
+    pub(crate) fn insurer(&self) -> &str {
+        &self.insurer
     }
 
     /// The offer as answered, every derivable word put back (the instalment schedules apart:
@@ -275,6 +280,50 @@ mod tests {
         let offers = vec![odd, unknown];
         let (_, back) = round_trip(&offers);
         assert_eq!(back, offers);
+    }
+
+    /// The words put back on read are the code's: changing one would change what every quote
+    /// stored before answers. A new word needs a new stored form (keep the old words for the
+    /// quotes stored with them), not an edit here.
+    #[test]
+    fn the_words_put_back_are_the_ones_quotes_were_stored_with() {
+        let names: Vec<_> = Insurer::ALL.into_iter().map(Insurer::name).collect();
+        assert_eq!(
+            names,
+            [
+                "BK Insurance",
+                "Old Mutual Rwanda",
+                "Prime Insurance",
+                "Radiant Insurance"
+            ]
+        );
+        let labels: Vec<_> = LineKind::ALL
+            .into_iter()
+            .map(|k| (k.as_str(), k.label()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("third_party_base", "Third Party base"),
+                ("seat_loading", "Seat/Passenger loading"),
+                ("own_damage", "Own Damage/Theft/Fire"),
+                ("age_loading", "Age loading"),
+                ("short_term_adjustment", "Short-term factor"),
+                (
+                    "comesa_extension",
+                    "COMESA extension (on net premium excl. theft)"
+                ),
+                ("comesa_medical", "COMESA medical fees"),
+                ("comesa_yellow_card", "COMESA Yellow Card fee"),
+                (
+                    "theft_territorial_extension",
+                    "Territorial extension of theft cover"
+                ),
+                ("occupant_personal_accident", "Occupant Personal Accident"),
+                ("government_excess_waiver", "Excess waiver loading (Gov)"),
+                ("transaction_fees", "Transaction fees"),
+            ]
+        );
     }
 
     #[test]

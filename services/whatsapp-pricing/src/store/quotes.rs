@@ -58,9 +58,9 @@ pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error
 }
 
 /// Stores many comparisons with one multi-row statement, their offers in their stored form
-/// ([`offers`]: what the code cannot put back). A quote's offers are a column of its row, not rows of their own: they are only
-/// ever read with their quote, and apart (four more rows and three more b-trees) they cost about a
-/// quarter of the server's CPU per quote.
+/// ([`offers`]: what the code cannot put back). A quote's offers are a column of its row, not rows
+/// of their own: they are only ever read with their quote, and apart (four more rows and three more
+/// b-trees) they cost about a quarter of the server's CPU per quote.
 pub(crate) async fn insert_many(tx: &mut Tx, quotes: &[Arc<QuoteComparison>]) -> Result<(), Error> {
     store::insert_many!(
         tx.exec(),
@@ -131,8 +131,8 @@ pub(crate) async fn find_offer(
         offers
             .0
             .into_iter()
+            .find(|o| o.insurer() == insurer)
             .map(StoredOffer::into_offer)
-            .find(|o| o.insurer == insurer)
     }))
 }
 
