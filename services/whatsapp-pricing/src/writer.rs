@@ -137,7 +137,8 @@ impl Op for NewQuote {
     }
 
     async fn flush(tx: &mut Tx, rows: Rows) -> Result<(), StoreError> {
-        sql::insert_many(tx, &rows.quotes)
+        let quotes: Vec<&QuoteComparison> = rows.quotes.iter().map(Arc::as_ref).collect();
+        sql::insert_many(tx, &quotes)
             .await
             .map_err(Error::into_store)?;
         idempotency::insert_completed(tx, &rows.answers).await

@@ -2,7 +2,6 @@
 //! refuse it), each row holding its offers, and the payment-reference counter.
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::pricing::{InsurerOffer, QuoteComparison};
@@ -54,14 +53,14 @@ pub(crate) fn restore_instalments(quote: &mut QuoteComparison, book: &TariffBook
 
 /// Stores a comparison with every insurer's answer, in their stored form ([`offers`]).
 pub(crate) async fn insert(tx: &mut Tx, q: &QuoteComparison) -> Result<(), Error> {
-    insert_many(tx, &[Arc::new(q.clone())]).await
+    insert_many(tx, &[q]).await
 }
 
 /// Stores many comparisons with one multi-row statement, their offers in their stored form
 /// ([`offers`]: what the code cannot put back). A quote's offers are a column of its row, not rows
 /// of their own: they are only ever read with their quote, and apart (four more rows and three more
 /// b-trees) they cost about a quarter of the server's CPU per quote.
-pub(crate) async fn insert_many(tx: &mut Tx, quotes: &[Arc<QuoteComparison>]) -> Result<(), Error> {
+pub(crate) async fn insert_many(tx: &mut Tx, quotes: &[&QuoteComparison]) -> Result<(), Error> {
     store::insert_many!(
         tx.exec(),
         "INSERT INTO insurance_quotes (id, tenant_id, priced_on, input, offers, created_at) ",
