@@ -8,7 +8,8 @@
 # talking HTTP to each other and events over a private Redis bus (the buyer's
 # `buyer.intent.created` must reach the vendor before it accepts a quote). The load and Redis run
 # on core 1. SQLite by default (one file per service); PostgreSQL with
-# BENCH_DATABASE_URL=postgres://user@host:port (a fresh database per service and run).
+# BENCH_DATABASE_URL=postgres://user@host:port (a fresh database per service and run, dropped at
+# exit).
 #   bash scripts/bench-saga.sh
 # BENCH_UP=1 runs every service in one `easymo up` process instead (SQLite, in-process bus, the
 # embedded default), on core 0, on the default ports.
@@ -16,6 +17,8 @@
 # variables, e.g. BUYER_SAGA_CONCURRENCY (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib-bench.sh
+source scripts/lib-bench.sh # for bench_drop_databases
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/easymo-target}
 SECS=${BENCH_SECS:-20}
 CLIENTS=${BENCH_CLIENTS:-64}
@@ -25,9 +28,11 @@ redis_port=${BENCH_REDIS_PORT:-6392}
 bin=$CARGO_TARGET_DIR/release
 work=$(mktemp -d)
 pids=()
+bench_dbs=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    bench_drop_databases "${bench_dbs[@]}"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -62,6 +67,7 @@ for svc in "${services_to_start[@]}"; do
     if [[ -n ${BENCH_DATABASE_URL:-} ]]; then
         name=bench_${svc}_$(date +%s%N)
         psql "${BENCH_DATABASE_URL}/postgres" -qc "CREATE DATABASE $name" >/dev/null
+        bench_dbs+=("$name")
         db=(env "DATABASE_URL=${BENCH_DATABASE_URL}/$name")
     fi
     mkdir -p "$work/$svc"

@@ -3,7 +3,7 @@
 #   bench_init            build (unless BENCH_NO_BUILD=1), set $bin, $work, $SECS; trap cleanup
 #   bench_database        set $backend and $db: SQLite, or a fresh PostgreSQL database when
 #                         BENCH_DATABASE_URL=postgres://user@host:port is set (prefix a command
-#                         with "${db[@]}" to point it there)
+#                         with "${db[@]}" to point it there); dropped at exit
 #   bench_serve SVC PORT  start `easymo serve SVC --migrate` on core 0 and wait for /ready
 # shellcheck shell=bash disable=SC2034 # the globals set here are the callers'
 
@@ -16,6 +16,7 @@ bench_init() {
     bin=$CARGO_TARGET_DIR/release
     work=$(mktemp -d)
     server=''
+    bench_dbs=()
     trap bench_cleanup EXIT
     export SERVICE_JWT_KEYS=${SERVICE_JWT_KEYS:-bench-key-0123456789abcdefghijklmnopqrstuv}
     export RATE_LIMIT_PER_MINUTE=1000000000 RATE_LIMIT_BURST=1000000 LOG_FORMAT=json RUST_LOG=warn
@@ -23,7 +24,17 @@ bench_init() {
 
 bench_cleanup() {
     if [[ -n $server ]]; then kill "$server" 2>/dev/null || true; fi
+    bench_drop_databases "${bench_dbs[@]}"
     rm -rf "$work"
+}
+
+# bench_drop_databases NAME...: a benchmark's databases hold a few hundred MB each.
+bench_drop_databases() {
+    local name
+    for name in "$@"; do
+        psql "${BENCH_DATABASE_URL}/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" \
+            >/dev/null 2>&1 || true
+    done
 }
 
 bench_database() {
@@ -34,6 +45,7 @@ bench_database() {
         local name
         name=bench_$(date +%s%N)
         psql "${BENCH_DATABASE_URL}/postgres" -qc "CREATE DATABASE $name" >/dev/null
+        bench_dbs+=("$name")
         db=(env "DATABASE_URL=${BENCH_DATABASE_URL}/$name")
     fi
 }

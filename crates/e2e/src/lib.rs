@@ -53,6 +53,7 @@ struct Node {
     shutdown: CancellationToken,
     done: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
+    _db: Option<testkit::TestDatabase>,
 }
 
 /// Services sharing one bus, started and stopped by name.
@@ -108,8 +109,9 @@ impl Cluster {
             ("LOG_FORMAT".to_owned(), "json".to_owned()),
             ("SHUTDOWN_DRAIN_TIMEOUT_MS".to_owned(), "5000".to_owned()),
         ];
-        if let Some(url) = testkit::fresh_database().await {
-            own.push(("DATABASE_URL".to_owned(), url));
+        let db = testkit::fresh_database().await;
+        if let Some(db) = &db {
+            own.push(("DATABASE_URL".to_owned(), db.url().to_owned()));
         }
         if let Some((url, prefix)) = &self.redis {
             own.push(("REDIS_URL".to_owned(), url.clone()));
@@ -125,6 +127,7 @@ impl Cluster {
             shutdown: CancellationToken::new(),
             done: None,
             _dir: dir,
+            _db: db,
         });
         self.start(S::NAME).await
     }

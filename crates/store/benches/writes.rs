@@ -167,8 +167,8 @@ fn main() {
     rt.block_on(async {
         println!("| backend | mode | writes/s | p50 ms | p99 ms |\n|---|---|---|---|---|");
         bench("SQLite", None, secs).await;
-        if let Some(url) = testkit::fresh_database().await {
-            bench("PostgreSQL", Some(url), secs).await;
+        if let Some(pg) = testkit::fresh_database().await {
+            bench("PostgreSQL", Some(pg.url().to_owned()), secs).await;
         }
     });
 }

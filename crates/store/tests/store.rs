@@ -12,13 +12,15 @@ use store::{Db, Error, idempotency, inbox, on, outbox};
 struct TestDb {
     db: Db,
     dir: tempfile::TempDir,
+    _pg: Option<testkit::TestDatabase>,
 }
 
 async fn test_db() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let mut env = Env::from_map([("DATA_DIR", dir.path().to_string_lossy().into_owned())]);
-    if let Some(url) = testkit::fresh_database().await {
-        env.set("STORETEST_DATABASE_URL", url);
+    let pg = testkit::fresh_database().await;
+    if let Some(pg) = &pg {
+        env.set("STORETEST_DATABASE_URL", pg.url());
     }
     let common = CommonConfig::load(&mut env, "storetest", 0, false);
     let db = Db::connect(&common).await.unwrap();
@@ -28,7 +30,7 @@ async fn test_db() -> TestDb {
     })
     .await
     .unwrap();
-    TestDb { db, dir }
+    TestDb { db, dir, _pg: pg }
 }
 
 fn req<'a>(key: &'a str, hash: &'a str) -> idempotency::Request<'a> {

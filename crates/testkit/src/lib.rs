@@ -35,6 +35,7 @@ pub struct TestApp {
     shutdown: CancellationToken,
     done: Option<JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
+    _db: Option<TestDatabase>,
 }
 
 /// Test databases are named `test_<ulid>`; the ULID's time says when one was made.
@@ -44,11 +45,53 @@ const TEST_DB_PREFIX: &str = "test_";
 /// the margin covers clocks that disagree between machines sharing a cluster.
 const TEST_DB_MAX_AGE: Duration = Duration::from_secs(6 * 3600);
 
-/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite. Nothing drops a
-/// test's database when the test ends, so each call first drops those older than
-/// `TEST_DB_MAX_AGE`: without that, a developer's cluster grew by one database per test run
-/// (43 GB in a day of runs).
-pub async fn fresh_database() -> Option<String> {
+/// A test's own PostgreSQL database, dropped when this value is: a test run leaves nothing behind
+/// (CI's disk holds one run's build, not one run's ~450 databases as well). Set
+/// `TEST_KEEP_DATABASES=1` to keep them for a look after the run.
+pub struct TestDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    /// The URL of the database.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if std::env::var_os("TEST_KEEP_DATABASES").is_some() {
+            return;
+        }
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop may run inside the test's runtime, which cannot be blocked on; a thread with a
+        // runtime of its own can. Failing to drop is harmless: the sweep takes it later.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await?;
+                // FORCE: the app's pool may still hold connections while it shuts down.
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await?;
+                conn.close().await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+    }
+}
+
+/// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite. Each call first
+/// drops test databases older than `TEST_DB_MAX_AGE`, which a killed run may have left.
+pub async fn fresh_database() -> Option<TestDatabase> {
     let admin = std::env::var("TEST_DATABASE_URL").ok()?;
     let name = format!(
         "{TEST_DB_PREFIX}{}",
@@ -64,7 +107,8 @@ pub async fn fresh_database() -> Option<String> {
         .expect("create test database");
     let _ = conn.close().await;
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-    Some(format!("{base}/{name}"))
+    let url = format!("{base}/{name}");
+    Some(TestDatabase { admin, name, url })
 }
 
 /// Whether a database name is a test database made before `now_ms - TEST_DB_MAX_AGE`.
@@ -128,8 +172,9 @@ impl TestApp {
             ("LOG_FORMAT", "json".to_owned()),
             ("SHUTDOWN_DRAIN_TIMEOUT_MS", "5000".to_owned()),
         ]);
-        if let Some(url) = fresh_database().await {
-            env.set("DATABASE_URL", url);
+        let db = fresh_database().await;
+        if let Some(db) = &db {
+            env.set("DATABASE_URL", db.url());
         }
         // At scale (CI's second run) services use Redis too, each test app in its own namespace.
         if let Ok(url) = std::env::var("REDIS_URL") {
@@ -142,12 +187,13 @@ impl TestApp {
         for (k, v) in vars {
             env.set(*k, *v);
         }
-        Self::start::<S>(env, dir, bus::Bus::memory(), migrate).await
+        Self::start::<S>(env, dir, db, bus::Bus::memory(), migrate).await
     }
 
     async fn start<S: Service>(
         env: Env,
         dir: tempfile::TempDir,
+        db: Option<TestDatabase>,
         bus: bus::Bus,
         migrate: bool,
     ) -> Self {
@@ -185,6 +231,7 @@ impl TestApp {
             shutdown,
             done: Some(running.done),
             _dir: dir,
+            _db: db,
         }
     }
 
@@ -194,7 +241,8 @@ impl TestApp {
         let env = self.env.clone();
         let bus = self.bus.clone();
         let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("temp dir"));
-        Self::start::<S>(env, dir, bus, true).await
+        let db = self._db.take();
+        Self::start::<S>(env, dir, db, bus, true).await
     }
 
     /// `http://127.0.0.1:<port><path>`.

@@ -166,6 +166,18 @@ async fn a_fresh_database_sweeps_away_stale_test_databases() {
         0,
         "stale one dropped"
     );
-    let fresh_name = fresh.rsplit('/').next().unwrap().to_owned();
-    assert_eq!(exists(fresh_name).fetch_one(&mut conn).await.unwrap(), 1);
+    let fresh_name = fresh.url().rsplit('/').next().unwrap().to_owned();
+    assert_eq!(
+        exists(fresh_name.clone())
+            .fetch_one(&mut conn)
+            .await
+            .unwrap(),
+        1
+    );
+    drop(fresh);
+    assert_eq!(
+        exists(fresh_name).fetch_one(&mut conn).await.unwrap(),
+        0,
+        "a test's own database is dropped with it"
+    );
 }

@@ -181,15 +181,15 @@ mod tests {
     use super::*;
     use crate::conversation::Stage;
 
-    async fn db() -> store::Db {
-        let db = crate::store::test_db().await;
+    async fn db() -> (store::Db, Option<testkit::TestDatabase>) {
+        let (db, pg) = crate::store::test_db().await;
         db.migrate(&crate::MIGRATIONS).await.unwrap();
-        db
+        (db, pg)
     }
 
     #[tokio::test]
     async fn a_write_from_a_stale_version_writes_nothing() {
-        let db = db().await;
+        let (db, _pg) = db().await;
         let key = Key {
             tenant_id: "t".into(),
             kind: "phone".into(),

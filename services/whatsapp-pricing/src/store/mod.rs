@@ -6,14 +6,15 @@ pub(crate) mod quotes;
 pub(crate) mod tariffs;
 
 /// A fresh, unmigrated database for this crate's tests: SQLite in a new directory, or a new
-/// PostgreSQL database when `TEST_DATABASE_URL` is set.
+/// PostgreSQL database when `TEST_DATABASE_URL` is set (dropped with the second value).
 #[cfg(test)]
-pub(crate) async fn test_db() -> ::store::Db {
+pub(crate) async fn test_db() -> (::store::Db, Option<testkit::TestDatabase>) {
     let dir = std::env::temp_dir().join(format!("wp-{}", ulid::Ulid::generate()));
     let mut env = platform::Env::from_map([("DATA_DIR", dir.to_string_lossy().into_owned())]);
-    if let Some(url) = testkit::fresh_database().await {
-        env.set("DATABASE_URL", url);
+    let pg = testkit::fresh_database().await;
+    if let Some(pg) = &pg {
+        env.set("DATABASE_URL", pg.url());
     }
     let common = platform::CommonConfig::load(&mut env, "whatsapp-pricing", 4920, true);
-    ::store::Db::connect(&common).await.unwrap()
+    (::store::Db::connect(&common).await.unwrap(), pg)
 }

@@ -163,7 +163,7 @@ mod tests {
 
     #[tokio::test]
     async fn quotes_stored_before_their_offers_moved_keep_them_in_order() {
-        let db = crate::store::test_db().await;
+        let (db, _pg) = crate::store::test_db().await;
         let old = store::Migrations {
             sqlite: before_offers_moved(&crate::MIGRATIONS.sqlite),
             postgres: before_offers_moved(&crate::MIGRATIONS.postgres),
