@@ -127,7 +127,9 @@ impl Tx {
         self.wrote_outbox = true;
     }
 
-    pub(crate) fn mark_jobs(&mut self) {
+    /// Wakes the job workers once this transaction commits: done by every enqueue, and by a
+    /// writer of rows a [`crate::jobs::BatchHandler`] takes as unqueued work.
+    pub fn mark_jobs(&mut self) {
         self.wrote_jobs = true;
     }
 

@@ -959,3 +959,222 @@ async fn a_job_that_kills_its_worker_every_time_runs_out_of_attempts_across_rest
     let q = jobs::stats(&t.db, "q").await.unwrap();
     assert_eq!((q.pending, q.running, q.dead), (0, 0, 1));
 }
+
+/// Work kept in rows of its own (`work`, as the webhook worker keeps its messages) and handed to
+/// rounds as unqueued jobs. Item `fail_on` fails before writing, `abort_on` errors after its
+/// write, `hang_on` never returns, `defer_on` is put off once.
+struct Work {
+    fail_on: AtomicU32,
+    abort_on: AtomicU32,
+    hang_on: AtomicU32,
+    defer_on: AtomicU32,
+}
+
+impl Work {
+    fn new() -> Self {
+        Self {
+            fail_on: AtomicU32::new(u32::MAX),
+            abort_on: AtomicU32::new(u32::MAX),
+            hang_on: AtomicU32::new(u32::MAX),
+            defer_on: AtomicU32::new(u32::MAX),
+        }
+    }
+}
+
+async fn work_rows(db: &Db, n: u32) {
+    let mut tx = db.begin().await.unwrap();
+    on!(tx.exec(), |c| sqlx::query(
+        "CREATE TABLE work (k TEXT PRIMARY KEY, i BIGINT NOT NULL, done BIGINT NOT NULL)"
+    )
+    .execute(c)
+    .await
+    .unwrap()
+    .rows_affected());
+    for i in 0..n {
+        on!(tx.exec(), |c| sqlx::query(
+            "INSERT INTO work (k, i, done) VALUES ($1, $2, 0)"
+        )
+        .bind(format!("k{i}"))
+        .bind(i64::from(i))
+        .execute(c)
+        .await
+        .unwrap()
+        .rows_affected());
+    }
+    tx.commit().await.unwrap();
+}
+
+/// `done` of every `work` row, by `i`.
+async fn work_done(db: &Db) -> Vec<i64> {
+    let mut conn = db.conn().await.unwrap();
+    let rows: Vec<(i64,)> = on!(conn.exec(), |c| sqlx::query_as(
+        "SELECT done FROM work ORDER BY i"
+    )
+    .fetch_all(c)
+    .await
+    .unwrap());
+    rows.into_iter().map(|(d,)| d).collect()
+}
+
+impl jobs::BatchHandler for Work {
+    type Done = ();
+    type Batch = ();
+
+    async fn unqueued(&self, tx: &mut store::Tx, limit: usize) -> Result<Vec<jobs::Job>, Error> {
+        let lock = match tx.backend() {
+            store::Backend::Sqlite => "",
+            store::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let sql = format!(
+            "SELECT k, i FROM work WHERE done = 0 AND NOT EXISTS
+               (SELECT 1 FROM kit_jobs WHERE queue = 'q' AND dedupe_key = work.k)
+             ORDER BY i LIMIT $1{lock}"
+        );
+        let rows: Vec<(String, i64)> = on!(tx.exec(), |c| sqlx::query_as(sqlx::AssertSqlSafe(
+            sql.clone()
+        ))
+        .bind(i64::try_from(limit).unwrap())
+        .fetch_all(c)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(k, i)| {
+                let payload = serde_json::json!({"k": k, "i": i}).to_string();
+                jobs::Job::unqueued("q", k, payload, &quick_retry(3))
+            })
+            .collect())
+    }
+
+    async fn handle(
+        &self,
+        tx: &mut store::Tx,
+        job: &jobs::Job,
+        (): &mut (),
+    ) -> Result<Result<(), jobs::JobError>, Error> {
+        let payload: serde_json::Value = job.payload()?;
+        let i = u32::try_from(payload["i"].as_u64().unwrap()).unwrap();
+        if i == self.hang_on.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        if i == self.fail_on.load(Ordering::SeqCst) {
+            return Ok(Err("this one fails".into()));
+        }
+        let defer = self
+            .defer_on
+            .compare_exchange(i, u32::MAX, Ordering::SeqCst, Ordering::SeqCst);
+        if defer.is_ok() {
+            assert!(jobs::defer_in(tx, job, chrono::Utc::now()).await?);
+            return Ok(Ok(()));
+        }
+        on!(tx.exec(), |c| sqlx::query(
+            "UPDATE work SET done = done + 1 WHERE k = $1"
+        )
+        .bind(payload["k"].as_str().unwrap())
+        .execute(c)
+        .await?
+        .rows_affected());
+        if i == self.abort_on.load(Ordering::SeqCst) {
+            return Err(Error::Setup("the database went away".into()));
+        }
+        Ok(Ok(()))
+    }
+
+    fn committed(&self, (): ()) {}
+}
+
+/// Unqueued work done at the first try never gets a job row (on SQLite; on PostgreSQL a round
+/// queues it before its claim commits); what is put off or fails gets one, and every item's
+/// effect happens once.
+#[tokio::test]
+async fn unqueued_work_gets_a_job_row_only_when_put_off_or_failed() {
+    let t = test_db().await;
+    work_rows(&t.db, 5).await;
+    let h = Work::new();
+    h.fail_on.store(1, Ordering::SeqCst);
+    h.defer_on.store(3, Ordering::SeqCst);
+    let cfg = batch_config();
+    assert_eq!(jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap(), 5);
+    assert_eq!(work_done(&t.db).await, vec![1, 0, 1, 0, 1]);
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!(
+        (q.pending, q.running, q.dead),
+        (2, 0, 0),
+        "1 waits for its retry, 3 for its turn"
+    );
+    h.fail_on.store(u32::MAX, Ordering::SeqCst);
+    assert_eq!(jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap(), 2);
+    assert_eq!(
+        work_done(&t.db).await,
+        vec![1; 5],
+        "each effect exactly once"
+    );
+    assert_eq!(
+        jobs::stats(&t.db, "q").await.unwrap(),
+        jobs::Stats::default()
+    );
+    assert_eq!(
+        jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap(),
+        0,
+        "nothing is left"
+    );
+}
+
+/// Unqueued work whose batch rolls back has no attempt counted by it: the fallback gives the
+/// batch's work job rows before claiming it with a commit, so it still runs out of attempts.
+#[tokio::test]
+async fn unqueued_work_that_always_breaks_its_batch_runs_out_of_attempts() {
+    let t = test_db().await;
+    work_rows(&t.db, 2).await;
+    let h = Work::new();
+    h.abort_on.store(0, Ordering::SeqCst);
+    let cfg = batch_config();
+    for _ in 0..3 {
+        jobs::work_batch_once(&t.db, &cfg, &h).await.unwrap();
+    }
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!(
+        (q.pending, q.running, q.dead),
+        (0, 0, 1),
+        "0 is dead, 1 done"
+    );
+    assert_eq!(
+        work_done(&t.db).await,
+        vec![0, 1],
+        "0's write never committed"
+    );
+}
+
+/// Unqueued work that kills the process in its batch: the first round after a start gives it a
+/// job row and counts its attempt, so it is dead-lettered after its last.
+#[tokio::test]
+async fn unqueued_work_that_kills_its_worker_every_time_runs_out_of_attempts() {
+    let t = test_db().await;
+    work_rows(&t.db, 1).await;
+    let h = Work::new();
+    h.hang_on.store(0, Ordering::SeqCst);
+    let mut cfg = batch_config();
+    cfg.lease = Duration::from_millis(50);
+    let dies = Duration::from_millis(300);
+    let restart = Duration::from_millis(300);
+    if t.db.backend() == store::Backend::Sqlite {
+        let round = tokio::time::timeout(dies, jobs::work_batch_once(&t.db, &cfg, &h)).await;
+        assert!(round.is_err(), "the batch never finishes");
+        tokio::time::sleep(restart).await;
+        let q = jobs::stats(&t.db, "q").await.unwrap();
+        assert_eq!(
+            (q.pending, q.dead),
+            (0, 0),
+            "still unqueued, nothing counted"
+        );
+    }
+    for attempt in 1..=3 {
+        let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
+        assert!(round.is_err(), "attempt {attempt} dies too");
+        tokio::time::sleep(restart).await;
+    }
+    let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
+    assert_eq!(round.expect("no hang this time").unwrap(), 1);
+    let q = jobs::stats(&t.db, "q").await.unwrap();
+    assert_eq!((q.pending, q.running, q.dead), (0, 0, 1));
+    assert_eq!(work_done(&t.db).await, vec![0]);
+}

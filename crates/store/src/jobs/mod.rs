@@ -85,9 +85,28 @@ pub struct Job {
     pub max_attempts: i32,
     /// This claim's lease token.
     pub lease_token: String,
+    /// Work with no row in `kit_jobs` yet, taken from the handler's own rows
+    /// ([`BatchHandler::unqueued`]): its first attempt. `id` is its key there. A row is made
+    /// only if it is deferred or fails.
+    #[sqlx(default)]
+    pub unqueued: bool,
 }
 
 impl Job {
+    /// Unqueued work (see [`Job::unqueued`]) on `queue`: `key` names it (at most one job row
+    /// per key and queue is ever made for it), `payload` is what a job row would carry.
+    pub fn unqueued(queue: &str, key: String, payload: String, retry: &Retry) -> Self {
+        Self {
+            id: key,
+            queue: queue.to_owned(),
+            payload,
+            attempts: 1,
+            max_attempts: i32::try_from(retry.max_attempts()).unwrap_or(i32::MAX),
+            lease_token: String::new(),
+            unqueued: true,
+        }
+    }
+
     /// The payload as `T`.
     pub fn payload<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(&self.payload)
@@ -314,8 +333,13 @@ pub async fn defer(db: &Db, job: &Job, until: DateTime<Utc>) -> Result<bool, Err
     Ok(deferred)
 }
 
-/// [`defer`] inside the caller's transaction (a [`BatchHandler`]'s).
+/// [`defer`] inside the caller's transaction (a [`BatchHandler`]'s). Unqueued work gets its job
+/// row here, pending until `until` with no attempt spent.
 pub async fn defer_in(tx: &mut Tx, job: &Job, until: DateTime<Utc>) -> Result<bool, Error> {
+    if job.unqueued {
+        queue_unqueued(tx, job, "pending", 0, until, None).await?;
+        return Ok(true);
+    }
     let n = on!(tx.exec(), |c| sqlx::query(
         "UPDATE kit_jobs SET status = 'pending', run_at = $1,
                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
@@ -362,6 +386,14 @@ pub async fn fail_in(tx: &mut Tx, job: &Job, error: &str, retry: &Retry) -> Resu
     // Errors can quote payloads at length; keep the row small.
     let error: String = error.chars().take(2000).collect();
     let status = if dead { "dead" } else { "pending" };
+    if job.unqueued {
+        queue_unqueued(tx, job, status, job.attempts, run_at, Some(&error)).await?;
+        return Ok(if dead {
+            Failed::Dead
+        } else {
+            Failed::Retried(run_at)
+        });
+    }
     let n = on!(tx.exec(), |c| sqlx::query(
         "UPDATE kit_jobs SET status = $1, run_at = $2, last_error = $3, lease_token = NULL,
                 locked_until = NULL, updated_at = $4
@@ -381,6 +413,56 @@ pub async fn fail_in(tx: &mut Tx, job: &Job, error: &str, retry: &Retry) -> Resu
         (_, true) => Failed::Dead,
         (_, false) => Failed::Retried(run_at),
     })
+}
+
+/// Makes unqueued `job`'s row: `status` with `attempts` spent, to run at `run_at`. Its key is the
+/// row's dedupe key, which the handler's [`BatchHandler::unqueued`] skips from then on.
+async fn queue_unqueued(
+    tx: &mut Tx,
+    job: &Job,
+    status: &str,
+    attempts: i32,
+    run_at: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<(), Error> {
+    let now = Utc::now();
+    on!(tx.exec(), |c| sqlx::query(
+        "INSERT INTO kit_jobs (id, queue, payload, dedupe_key, status, attempts, max_attempts,
+                               run_at, last_error, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
+    )
+    .bind(next_id())
+    .bind(&job.queue)
+    .bind(&job.payload)
+    .bind(&job.id)
+    .bind(status)
+    .bind(attempts)
+    .bind(job.max_attempts)
+    .bind(run_at)
+    .bind(error)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.mark_jobs();
+    Ok(())
+}
+
+/// Gives each of the unqueued `work` its job row, pending now with no attempt spent (work whose
+/// key already has one is skipped): for rounds whose claim must commit before the batch, which
+/// count attempts of job rows only.
+pub(crate) async fn queue_all(tx: &mut Tx, work: &[Job]) -> Result<u64, Error> {
+    let mut batch = Vec::with_capacity(work.len());
+    for job in work {
+        batch.push(NewJob {
+            queue: &job.queue,
+            payload: serde_json::from_str(&job.payload)?,
+            dedupe_key: Some(&job.id),
+            run_at: None,
+            max_attempts: u32::try_from(job.max_attempts).unwrap_or(1),
+        });
+    }
+    enqueue_many(tx, &batch).await
 }
 
 /// Dead jobs of `queue`, oldest first.

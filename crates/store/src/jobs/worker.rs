@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use platform::Ctx;
 
-use super::{Failed, Job, Retry, claim, claim_in, fail, stats};
+use super::{Failed, Job, Retry, claim, claim_in, fail, queue_all, stats};
 use crate::{Backend, Db, Error, Exec, Tx, on};
 
 /// A handler's failure: retried per the queue's [`Retry`], then dead-lettered with this text.
@@ -188,6 +188,20 @@ pub trait BatchHandler: Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// Work waiting in the handler's own rows with no job row yet, oldest first, at most `limit`
+    /// ([`Job::unqueued`]; default: none). A round takes it after its due jobs and handles it in
+    /// the same transaction, so work done at the first try never costs a job row; what is
+    /// deferred or fails gets one then. The handler must skip work whose key has a row on the
+    /// queue (`dedupe_key`), and on PostgreSQL lock what it returns (`FOR UPDATE SKIP LOCKED`).
+    fn unqueued(
+        &self,
+        tx: &mut Tx,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Job>, Error>> + Send {
+        let _ = (tx, limit);
+        async { Ok(Vec::new()) }
+    }
+
     /// Called for each handled job after its transaction committed.
     fn committed(&self, done: Self::Done);
 
@@ -261,7 +275,9 @@ async fn handle_jobs<H: BatchHandler>(
         };
         outcomes.push(match result {
             Ok(done) => {
-                handled.push(job.id.as_str());
+                if !job.unqueued {
+                    handled.push(job.id.as_str());
+                }
                 Ok(done)
             }
             Err(e) => {
@@ -272,10 +288,29 @@ async fn handle_jobs<H: BatchHandler>(
         });
     }
     handler.flush(tx, batch).await?;
-    if let Some(first) = jobs.first() {
-        complete_rest(tx, &first.lease_token, &handled).await?;
+    if let Some(claimed) = jobs.iter().find(|j| !j.unqueued) {
+        complete_rest(tx, &claimed.lease_token, &handled).await?;
     }
     Ok(outcomes)
+}
+
+/// Gives up to `limit` of the handler's unqueued work a job row each, in a commit of its own: a
+/// claim that commits before its batch counts attempts of job rows only.
+async fn queue_unqueued<H: BatchHandler>(db: &Db, handler: &H, limit: i64) -> Result<(), Error> {
+    let mut tx = db.begin().await?;
+    let limit = usize::try_from(limit).unwrap_or(1);
+    let queued = async {
+        let work = handler.unqueued(&mut tx, limit).await?;
+        queue_all(&mut tx, &work).await
+    }
+    .await;
+    match queued {
+        Ok(_) => tx.commit().await,
+        Err(e) => {
+            rollback(tx).await;
+            Err(e)
+        }
+    }
 }
 
 /// Where a batch's claim is made.
@@ -312,6 +347,7 @@ async fn claim_and_handle<H: BatchHandler>(
 ) -> Result<Round<H::Done>, Error> {
     let mut jobs = Vec::new();
     if claim_at == ClaimIn::OwnCommit {
+        queue_unqueued(db, handler, limit).await?;
         jobs = claim(db, &cfg.queue, limit, cfg.lease).await?;
         if jobs.is_empty() {
             return Ok(Round::Done(jobs, Vec::new(), std::time::Instant::now()));
@@ -331,7 +367,20 @@ async fn claim_and_handle<H: BatchHandler>(
         Err(error) => return Err(error),
     };
     if claim_at == ClaimIn::Batch {
-        jobs = match claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await {
+        let taken = async {
+            let mut jobs = claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await?;
+            jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            let room = usize::try_from(limit)
+                .unwrap_or(1)
+                .saturating_sub(jobs.len());
+            if room > 0 {
+                // After the due jobs: they were queued before any work still unqueued.
+                jobs.extend(handler.unqueued(&mut tx, room).await?);
+            }
+            Ok::<_, Error>(jobs)
+        }
+        .await;
+        jobs = match taken {
             Ok(jobs) => jobs,
             Err(e) => {
                 rollback(tx).await;
@@ -342,10 +391,11 @@ async fn claim_and_handle<H: BatchHandler>(
             tx.commit().await?;
             return Ok(Round::Done(jobs, Vec::new(), std::time::Instant::now()));
         }
+    } else {
+        // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
+        jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     }
     let started = std::time::Instant::now();
-    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
-    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let handled = async {
         if claim_at == ClaimIn::OwnCommit {
             hold(&mut tx, &jobs).await?;
@@ -499,6 +549,9 @@ async fn batch_round<H: BatchHandler>(
         "job batch aborted; handling its jobs one by one");
     metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone()).increment(1);
     let mut jobs = if claimed.is_empty() {
+        // The batch's unqueued work, the oldest, gets job rows first: work that always breaks
+        // its batch must count its attempts too.
+        queue_unqueued(db, handler, limit).await?;
         claim(db, &cfg.queue, limit, cfg.lease).await?
     } else {
         claimed
