@@ -1,6 +1,7 @@
 //! Deliveries stored through the group-commit writer: the deliveries that arrive within a
 //! millisecond share one transaction and one fsync, and each webhook is answered 200 only after
-//! the commit that holds its messages and their processing jobs.
+//! the commit that holds its messages. A stored message is its own first routing attempt
+//! ([`crate::jobs`]): no job row is written with it (that cost ~15% of the ingest rate).
 //!
 //! One commit per delivery capped SQLite near 3,000 webhooks/s on this 2-core machine; Meta
 //! retries whatever it does not get a 200 for quickly, so ingest throughput is what keeps a
@@ -8,14 +9,10 @@
 
 use std::collections::HashSet;
 use std::convert::Infallible;
-use std::sync::Arc;
 
 use store::group::Op;
-use store::jobs::{self, NewJob, Retry};
 use store::{Error, Tx};
 
-use crate::jobs::JobPayload;
-use crate::state::QUEUE;
 use crate::store::messages::{self, NewMessage, NewStatus};
 use crate::store::outbound;
 
@@ -23,7 +20,6 @@ use crate::store::outbound;
 pub(crate) struct Delivery {
     pub(crate) messages: Vec<NewMessage>,
     pub(crate) statuses: Vec<NewStatus>,
-    pub(crate) retry: Arc<Retry>,
 }
 
 /// What a delivery stored.
@@ -41,8 +37,6 @@ pub(crate) struct Rows {
     /// `wamid`s stored before the batch or earlier in it: a message is new only once.
     known: HashSet<String>,
     messages: Vec<NewMessage>,
-    /// Processing job payloads, one per new message, in `messages`' order.
-    jobs: Vec<(serde_json::Value, u32)>,
 }
 
 impl Op for Delivery {
@@ -72,10 +66,6 @@ impl Op for Delivery {
                 continue;
             }
             new += 1;
-            let payload = serde_json::to_value(JobPayload {
-                wamid: m.wamid.clone(),
-            })?;
-            rows.jobs.push((payload, self.retry.max_attempts()));
             rows.messages.push(m.clone());
             tracing::info!(wamid = %m.wamid, from = %platform::pii::mask_phone(&m.contact_id),
                 kind = %m.message_type, "message stored");
@@ -105,22 +95,10 @@ impl Op for Delivery {
     }
 
     async fn flush(tx: &mut Tx, rows: Rows) -> Result<(), Error> {
-        messages::insert_many(tx, &rows.messages).await?;
-        let batch: Vec<NewJob<'_>> = rows
-            .jobs
-            .into_iter()
-            .map(|(payload, max_attempts)| NewJob {
-                queue: QUEUE,
-                payload,
-                // No dedupe key: a job is only queued with its message's first row, in the same
-                // transaction, and `wamid` is that table's key. The key's index cost ~10% of the
-                // WAL an ingest batch writes.
-                dedupe_key: None,
-                run_at: None,
-                max_attempts,
-            })
-            .collect();
-        jobs::enqueue_many(tx, &batch).await?;
+        if !rows.messages.is_empty() {
+            messages::insert_many(tx, &rows.messages).await?;
+            tx.mark_jobs();
+        }
         Ok(())
     }
 }

@@ -1,8 +1,11 @@
-//! Processing: one job per new message, off the request path. The job reads the stored
-//! message, decides its route, updates the contact's state and writes the event to the outbox,
-//! and the worker completes it, all in its batch's transaction: effects are exactly-once. A
-//! message over its sender's limit ([`crate::throttle`]) is deferred instead
-//! (`store::jobs::defer_in`).
+//! Processing, off the request path. A stored message not routed yet is its own first attempt
+//! (`store::jobs::BatchHandler::unqueued`): the worker reads it, decides its route, updates the
+//! contact's state, writes the event to the outbox and marks the message routed, all in its
+//! batch's transaction: effects are exactly-once. A message over its sender's limit
+//! ([`crate::throttle`]) is deferred instead (`store::jobs::defer_in`), and one that fails is
+//! retried: either way it gets a job on the queue then, keyed by its `wamid`. On PostgreSQL, and
+//! in a worker's first round after it starts, messages get their jobs before being handled (the
+//! store's guard against a message that kills its worker on every try).
 //!
 //! The jobs of one claim share a transaction (`store::jobs::BatchHandler`), handled in claim
 //! order, so a contact's messages still go one at a time and in order; their reads and writes
@@ -178,6 +181,25 @@ struct Contact {
 impl BatchHandler for Processor {
     type Done = Done;
     type Batch = Batch;
+
+    async fn unqueued(&self, tx: &mut Tx, limit: usize) -> Result<Vec<Job>, store::Error> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut work = Vec::new();
+        for wamid in messages::unrouted(tx, QUEUE, limit).await? {
+            let payload = serde_json::to_string(&JobPayload {
+                wamid: wamid.clone(),
+            })?;
+            work.push(Job::unqueued(QUEUE, wamid, payload, &self.state.retry));
+        }
+        Ok(work)
+    }
+
+    async fn unqueued_depth(
+        &self,
+        db: &store::Db,
+    ) -> Result<(i64, Option<chrono::DateTime<Utc>>), store::Error> {
+        messages::unrouted_depth(db, QUEUE).await
+    }
 
     async fn prepare(
         &self,
@@ -443,9 +465,10 @@ pub(crate) fn spawn(ctx: &platform::Ctx, s: &AppState) {
     );
 }
 
-/// Refreshes the queue-depth gauges; used by `/ready` and the admin API.
+/// Refreshes the queue-depth gauges; used by `/ready` and the admin API. Messages not routed yet
+/// count as pending jobs.
 pub(crate) async fn stats(s: &AppState) -> Result<jobs::Stats, store::Error> {
-    let st = jobs::stats(&s.db, QUEUE).await?;
+    let st = jobs::stats_with(&s.db, QUEUE, &Processor::new(s.clone())).await?;
     metrics::queue_depth(st.pending, st.dead);
     Ok(st)
 }

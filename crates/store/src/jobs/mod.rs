@@ -30,7 +30,7 @@ fn next_id() -> String {
 
 pub use worker::{
     BatchHandler, Handler, JobError, WorkerConfig, handler, hold, spawn_batch_worker, spawn_worker,
-    work_batch_after_start, work_batch_once, work_once,
+    stats_with, work_batch_after_start, work_batch_once, work_once,
 };
 
 /// When a failed job runs again.

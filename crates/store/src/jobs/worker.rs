@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use platform::Ctx;
 
@@ -200,6 +201,16 @@ pub trait BatchHandler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Job>, Error>> + Send {
         let _ = (tx, limit);
         async { Ok(Vec::new()) }
+    }
+
+    /// How much [`Self::unqueued`] work waits, and since when it has (default: none). The
+    /// queue's gauges and [`stats_with`] count it as pending.
+    fn unqueued_depth(
+        &self,
+        db: &Db,
+    ) -> impl Future<Output = Result<(i64, Option<DateTime<Utc>>), Error>> + Send {
+        let _ = db;
+        async { Ok((0, None)) }
     }
 
     /// Called for each handled job after its transaction committed.
@@ -486,6 +497,10 @@ async fn handle_alone<H: BatchHandler>(
 ///
 /// On PostgreSQL the claim keeps its own commit: replicas share the queue, and a replica dying
 /// in a batch would free the job, uncounted, for another replica to die on.
+///
+/// The handler's unqueued work ([`BatchHandler::unqueued`]) fills what room the due jobs leave:
+/// in the batch itself on SQLite; given job rows in a commit of their own first, and claimed with
+/// them, wherever the claim commits before the batch.
 pub async fn work_batch_once<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
@@ -571,19 +586,33 @@ async fn batch_round<H: BatchHandler>(
     }
 }
 
-async fn record_depth(db: &Db, queue: &str) {
-    if let Ok(s) = stats(db, queue).await {
-        let q = queue.to_owned();
-        #[expect(
-            clippy::cast_precision_loss,
-            reason = "queue depths are far below 2^52"
-        )]
-        {
-            metrics::gauge!("jobs_pending", "queue" => q.clone()).set(s.pending as f64);
-            metrics::gauge!("jobs_dead", "queue" => q.clone()).set(s.dead as f64);
-            metrics::gauge!("jobs_oldest_due_age_seconds", "queue" => q)
-                .set(s.oldest_due_age_s as f64);
-        }
+/// [`stats`] of a batch worker's queue, its handler's unqueued work counted as pending (and its
+/// oldest as the oldest due).
+pub async fn stats_with<H: BatchHandler>(
+    db: &Db,
+    queue: &str,
+    handler: &H,
+) -> Result<super::Stats, Error> {
+    let mut st = stats(db, queue).await?;
+    let (waiting, oldest) = handler.unqueued_depth(db).await?;
+    st.pending += waiting;
+    if let Some(oldest) = oldest {
+        let age = (Utc::now() - oldest).num_seconds().max(0);
+        st.oldest_due_age_s = st.oldest_due_age_s.max(age);
+    }
+    Ok(st)
+}
+
+fn record_depth(queue: &str, s: super::Stats) {
+    let q = queue.to_owned();
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "queue depths are far below 2^52"
+    )]
+    {
+        metrics::gauge!("jobs_pending", "queue" => q.clone()).set(s.pending as f64);
+        metrics::gauge!("jobs_dead", "queue" => q.clone()).set(s.dead as f64);
+        metrics::gauge!("jobs_oldest_due_age_seconds", "queue" => q).set(s.oldest_due_age_s as f64);
     }
 }
 
@@ -591,35 +620,58 @@ async fn record_depth(db: &Db, queue: &str) {
 /// drain bound or is taken over by another worker when its lease runs out.
 pub fn spawn_worker(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Handler) {
     let (d, c) = (db.clone(), cfg.clone());
-    spawn_loop(ctx, db, cfg, move || {
-        let (d, c, h) = (d.clone(), c.clone(), Arc::clone(&handler));
-        async move { work_once(&d, &c, &h).await }
-    });
+    let (dd, q) = (db.clone(), cfg.queue.clone());
+    spawn_loop(
+        ctx,
+        db,
+        cfg,
+        move || {
+            let (d, c, h) = (d.clone(), c.clone(), Arc::clone(&handler));
+            async move { work_once(&d, &c, &h).await }
+        },
+        move || {
+            let (d, q) = (dd.clone(), q.clone());
+            async move { stats(&d, &q).await }
+        },
+    );
 }
 
 /// [`spawn_worker`] for a [`BatchHandler`]: its rounds are [`work_batch_after_start`] until one
 /// succeeds, then [`work_batch_once`].
 pub fn spawn_batch_worker<H: BatchHandler>(ctx: &Ctx, db: Db, cfg: WorkerConfig, handler: Arc<H>) {
-    let (d, c) = (db.clone(), cfg.clone());
+    let (d, c, h) = (db.clone(), cfg.clone(), Arc::clone(&handler));
+    let (dd, q) = (db.clone(), cfg.queue.clone());
     let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    spawn_loop(ctx, db, cfg, move || {
-        let (d, c, h) = (d.clone(), c.clone(), Arc::clone(&handler));
-        let started = Arc::clone(&started);
-        async move {
-            if started.load(std::sync::atomic::Ordering::Relaxed) {
-                return work_batch_once(&d, &c, h.as_ref()).await;
+    spawn_loop(
+        ctx,
+        db,
+        cfg,
+        move || {
+            let (d, c, h) = (d.clone(), c.clone(), Arc::clone(&h));
+            let started = Arc::clone(&started);
+            async move {
+                if started.load(std::sync::atomic::Ordering::Relaxed) {
+                    return work_batch_once(&d, &c, h.as_ref()).await;
+                }
+                let round = work_batch_after_start(&d, &c, h.as_ref()).await;
+                started.store(round.is_ok(), std::sync::atomic::Ordering::Relaxed);
+                round
             }
-            let round = work_batch_after_start(&d, &c, h.as_ref()).await;
-            started.store(round.is_ok(), std::sync::atomic::Ordering::Relaxed);
-            round
-        }
-    });
+        },
+        move || {
+            let (d, q, h) = (dd.clone(), q.clone(), Arc::clone(&handler));
+            async move { stats_with(&d, &q, h.as_ref()).await }
+        },
+    );
 }
 
-fn spawn_loop<F, Fut>(ctx: &Ctx, db: Db, cfg: WorkerConfig, round: F)
+/// Runs `round` until the service stops, and every 5 s records the queue's `depth`.
+fn spawn_loop<F, Fut, G, GFut>(ctx: &Ctx, db: Db, cfg: WorkerConfig, round: F, depth: G)
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Result<usize, Error>> + Send,
+    G: Fn() -> GFut + Send + 'static,
+    GFut: Future<Output = Result<super::Stats, Error>> + Send,
 {
     let stop = ctx.shutdown.clone();
     ctx.spawn("job-worker", async move {
@@ -636,7 +688,9 @@ where
                 }
             };
             if last_depth.elapsed() >= Duration::from_secs(5) {
-                record_depth(&db, &cfg.queue).await;
+                if let Ok(s) = depth().await {
+                    record_depth(&cfg.queue, s);
+                }
                 last_depth = tokio::time::Instant::now();
             }
             // A stopping service finishes the jobs in hand and leaves the rest queued: checked

@@ -76,6 +76,9 @@ async fn replay(s: &AppState, id: Option<&str>) -> Result<Json<Affected>, Error>
 }
 
 async fn purge(s: &AppState, id: Option<&str>) -> Result<Json<Affected>, Error> {
+    // First: a crash between the two leaves a dead job whose message is already given up on,
+    // which the next purge deletes; the other order would route the message again as new.
+    crate::store::messages::give_up_dead(&s.db, QUEUE, id, chrono::Utc::now()).await?;
     let count = jobs::purge_dead(&s.db, QUEUE, id).await?;
     tracing::warn!(job_id = ?id, count, "dead jobs purged");
     Ok(Json(Affected { count }))
@@ -104,7 +107,8 @@ pub(super) async fn replay_all(
     replay(&s, None).await
 }
 
-/// Deletes one dead job (the stored message stays, unrouted).
+/// Deletes one dead job (the stored message stays, unrouted; it is marked processed so that
+/// routing does not take it up again as new).
 #[utoipa::path(delete, path = "/v1/admin/dlq/{id}", params(("id" = String, Path)),
     responses((status = 200, body = Affected)))]
 pub(super) async fn purge_one(

@@ -2,7 +2,6 @@
 //! routes that authenticate with the verify token and the app secret's signature.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -150,7 +149,6 @@ pub(super) async fn receive(
     let delivery = Delivery {
         messages: rows.messages,
         statuses: rows.statuses,
-        retry: Arc::clone(&s.retry),
     };
     let Stored { new, statuses } = match s.ingest.submit(delivery).await {
         Ok(Ok(stored)) => stored,

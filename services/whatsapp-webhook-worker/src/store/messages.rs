@@ -157,3 +157,151 @@ pub(crate) async fn mark_processed(tx: &mut Tx, batch: &[Processed]) -> Result<(
     }
     Ok(())
 }
+
+/// Up to `limit` messages neither routed nor given a routing job on `queue`, oldest first: the
+/// routing worker's first attempts (`crate::jobs`). On PostgreSQL they are locked, and those
+/// another replica holds are skipped.
+pub(crate) async fn unrouted(tx: &mut Tx, queue: &str, limit: i64) -> Result<Vec<String>, Error> {
+    let rows: Vec<(String,)> = match tx.exec() {
+        store::Exec::Sqlite(c) => {
+            sqlx::query_as(
+                "SELECT wamid FROM wa_inbound_messages INDEXED BY wa_inbound_messages_unrouted
+                 WHERE processed_at IS NULL AND NOT EXISTS (SELECT 1 FROM kit_jobs
+                     WHERE queue = $1 AND dedupe_key = wa_inbound_messages.wamid)
+                 ORDER BY rowid LIMIT $2",
+            )
+            .bind(queue)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+        }
+        store::Exec::Postgres(c) => {
+            sqlx::query_as(
+                "SELECT wamid FROM wa_inbound_messages
+                 WHERE processed_at IS NULL AND NOT EXISTS (SELECT 1 FROM kit_jobs
+                     WHERE queue = $1 AND dedupe_key = wa_inbound_messages.wamid)
+                 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
+            )
+            .bind(queue)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+        }
+    };
+    Ok(rows.into_iter().map(|(w,)| w).collect())
+}
+
+/// How many messages [`unrouted`] would find, and when the oldest was received.
+pub(crate) async fn unrouted_depth(
+    db: &store::Db,
+    queue: &str,
+) -> Result<(i64, Option<DateTime<Utc>>), Error> {
+    let mut conn = db.conn().await?;
+    let row: (i64, Option<DateTime<Utc>>) = on!(conn.exec(), |c| sqlx::query_as(
+        "SELECT COUNT(*), MIN(received_at) FROM wa_inbound_messages
+         WHERE processed_at IS NULL AND NOT EXISTS (SELECT 1 FROM kit_jobs
+             WHERE queue = $1 AND dedupe_key = wa_inbound_messages.wamid)"
+    )
+    .bind(queue)
+    .fetch_one(c)
+    .await?);
+    Ok(row)
+}
+
+/// Marks the messages of `queue`'s dead jobs (`id` = one, `None` = all) processed without a
+/// route, before those jobs are purged: a message with neither route nor job would be routed
+/// again as new.
+pub(crate) async fn give_up_dead(
+    db: &store::Db,
+    queue: &str,
+    id: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<u64, Error> {
+    let mut tx = db.begin().await?;
+    let n = on!(tx.exec(), |c| sqlx::query(
+        "UPDATE wa_inbound_messages SET processed_at = $1
+         WHERE processed_at IS NULL AND wamid IN (SELECT dedupe_key FROM kit_jobs
+             WHERE queue = $2 AND status = 'dead' AND ($3 IS NULL OR id = $3))"
+    )
+    .bind(at)
+    .bind(queue)
+    .bind(id)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use sqlx::migrate::Migrator;
+
+    use super::*;
+
+    /// The migration that made a stored message its own first routing attempt.
+    const UNROUTED: i64 = 20_261_127_080_000;
+
+    fn before_unrouted(m: &Migrator) -> Migrator {
+        Migrator::with_migrations(m.iter().filter(|m| m.version < UNROUTED).cloned().collect())
+    }
+
+    fn message(wamid: &str) -> NewMessage {
+        NewMessage {
+            wamid: wamid.to_owned(),
+            phone_number_id: Some("100".to_owned()),
+            contact_kind: "phone",
+            contact_id: "250781234567".to_owned(),
+            profile_name: None,
+            message_type: "text".to_owned(),
+            message: r#"{"type":"text","text":{"body":"hi"}}"#.to_owned(),
+            sent_at: None,
+            received_at: Utc::now(),
+        }
+    }
+
+    /// A message stored with its routing job before the migration is left to that job: routing
+    /// it as unrouted too would route it twice (on PostgreSQL, by two replicas at once).
+    #[tokio::test]
+    async fn messages_queued_before_the_migration_stay_with_their_jobs() {
+        let dir = std::env::temp_dir().join(format!("wa-{}", ulid::Ulid::generate()));
+        let mut env = platform::Env::from_map([("DATA_DIR", dir.to_string_lossy().into_owned())]);
+        let pg = testkit::fresh_database().await;
+        if let Some(pg) = &pg {
+            env.set("DATABASE_URL", pg.url());
+        }
+        let common = platform::CommonConfig::load(&mut env, crate::NAME, 4910, true);
+        let db = store::Db::connect(&common).await.unwrap();
+        let all = &crate::MIGRATIONS;
+        let old = store::Migrations {
+            sqlite: before_unrouted(&all.sqlite),
+            postgres: before_unrouted(&all.postgres),
+        };
+        db.migrate(&old).await.unwrap();
+        // wamid.old as ingest stored it then, with a job keyed by nothing; wamid.new as after.
+        let mut tx = db.begin().await.unwrap();
+        insert_many(&mut tx, &[message("wamid.old"), message("wamid.new")])
+            .await
+            .unwrap();
+        let job = store::jobs::NewJob::new(
+            crate::QUEUE,
+            &serde_json::json!({"wamid": "wamid.old"}),
+            &store::jobs::Retry::Schedule(vec![]),
+        )
+        .unwrap();
+        store::jobs::enqueue(&mut tx, &job).await.unwrap();
+        tx.commit().await.unwrap();
+
+        db.migrate(all).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        assert_eq!(
+            unrouted(&mut tx, crate::QUEUE, 10).await.unwrap(),
+            vec!["wamid.new".to_owned()]
+        );
+        drop(tx);
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

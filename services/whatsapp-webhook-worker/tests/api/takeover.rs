@@ -9,7 +9,7 @@ use crate::helpers::*;
 
 #[tokio::test]
 async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
-    // An ingest-only replica: it stores and queues, and processes nothing.
+    // An ingest-only replica: it stores, and processes nothing.
     let mut app = app_with(&[("WHATSAPP_WEBHOOK_WORKER_PROCESSING", "false")]).await;
     let ev = Events::watch(&app);
     deliver(
@@ -23,9 +23,30 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(ev.all().is_empty(), "an ingest-only replica routes nothing");
+    // A stored message not routed yet counts as pending, though it has no job row.
+    let res = app
+        .req(reqwest::Method::GET, "/v1/admin/queue", &[ADMIN])
+        .send()
+        .await
+        .unwrap();
+    let q = expect(res, reqwest::StatusCode::OK).await;
+    assert_eq!(q["pending"], 1);
+    let m = metrics(&app).await;
+    assert!(
+        m.contains("whatsapp_queue_pending{service=\"whatsapp-webhook-worker\"} 1"),
+        "{m}"
+    );
 
-    // A worker claims the job with a short lease, then "crashes".
+    // A worker gives the message its job, as a first round after a start does (and every round
+    // on PostgreSQL), claims it with a short lease, then "crashes".
     let db = db(&app).await;
+    let mut tx = db.begin().await.unwrap();
+    let retry = store::jobs::Retry::Schedule(vec![Duration::ZERO]);
+    let mut job =
+        store::jobs::NewJob::new(QUEUE, &serde_json::json!({"wamid": "wamid.c1"}), &retry).unwrap();
+    job.dedupe_key = Some("wamid.c1");
+    store::jobs::enqueue(&mut tx, &job).await.unwrap();
+    tx.commit().await.unwrap();
     let stale = store::jobs::claim(&db, QUEUE, 10, Duration::from_millis(200))
         .await
         .unwrap();

@@ -1,0 +1,10 @@
+-- A message not routed yet is its own first routing attempt: routing takes these in arrival
+-- order (rowid; the index's entries, all NULL, sort by it), and only a message that is deferred
+-- or fails gets a job, keyed by its wamid.
+CREATE INDEX wa_inbound_messages_unrouted ON wa_inbound_messages (processed_at)
+    WHERE processed_at IS NULL;
+
+-- Jobs queued before this had no key: given their message's, routing leaves those messages to
+-- them.
+UPDATE kit_jobs SET dedupe_key = json_extract(payload, '$.wamid')
+    WHERE queue = 'whatsapp.inbound' AND dedupe_key IS NULL;
