@@ -47,6 +47,13 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
     job.dedupe_key = Some("wamid.c1");
     store::jobs::enqueue(&mut tx, &job).await.unwrap();
     tx.commit().await.unwrap();
+    let res = app
+        .req(reqwest::Method::GET, "/v1/admin/queue", &[ADMIN])
+        .send()
+        .await
+        .unwrap();
+    let q = expect(res, reqwest::StatusCode::OK).await;
+    assert_eq!(q["pending"], 1, "a message with a job counts once");
     let stale = store::jobs::claim(&db, QUEUE, 10, Duration::from_millis(200))
         .await
         .unwrap();
