@@ -4,8 +4,8 @@
 //! batch's transaction: effects are exactly-once. A message over its sender's limit
 //! ([`crate::throttle`]) is deferred instead (`store::jobs::defer_in`), and one that fails is
 //! retried: either way it gets a job on the queue then, keyed by its `wamid`. On PostgreSQL, and
-//! in a worker's first round after it starts, messages get their jobs before being handled (the
-//! store's guard against a message that kills its worker on every try).
+//! in a worker's first round after it starts, messages get jobs claimed in a commit before being
+//! handled (the store's guard against a message that kills its worker on every try).
 //!
 //! The jobs of one claim share a transaction (`store::jobs::BatchHandler`), handled in claim
 //! order, so a contact's messages still go one at a time and in order; their reads and writes

@@ -448,21 +448,62 @@ async fn queue_unqueued(
     Ok(())
 }
 
-/// Gives each of the unqueued `work` its job row, pending now with no attempt spent (work whose
-/// key already has one is skipped): for rounds whose claim must commit before the batch, which
-/// count attempts of job rows only.
-pub(crate) async fn queue_all(tx: &mut Tx, work: &[Job]) -> Result<u64, Error> {
-    let mut batch = Vec::with_capacity(work.len());
-    for job in work {
-        batch.push(NewJob {
-            queue: &job.queue,
-            payload: serde_json::from_str(&job.payload)?,
-            dedupe_key: Some(&job.id),
-            run_at: None,
-            max_attempts: u32::try_from(job.max_attempts).unwrap_or(1),
-        });
+/// Gives each of the unqueued `work` its job row, claimed in `tx` (its first attempt counted)
+/// with `token` (a new one if `None`) for `lease`: for rounds whose claim must commit before the
+/// batch, which count attempts of job rows only. Returns the claimed jobs, in `work`'s order.
+pub(crate) async fn claim_unqueued_in(
+    tx: &mut Tx,
+    work: Vec<Job>,
+    token: Option<String>,
+    lease: Duration,
+) -> Result<Vec<Job>, Error> {
+    if work.is_empty() {
+        return Ok(work);
     }
-    enqueue_many(tx, &batch).await
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+    let token = token.unwrap_or_else(|| ulid::Ulid::generate().to_string());
+    let mut claimed = Vec::with_capacity(work.len());
+    for chunk in work.chunks(ENQUEUE_CHUNK) {
+        let rows: Vec<(Job, &str)> = chunk
+            .iter()
+            .map(|w| {
+                let job = Job {
+                    id: next_id(),
+                    queue: w.queue.clone(),
+                    payload: w.payload.clone(),
+                    attempts: 1,
+                    max_attempts: w.max_attempts,
+                    lease_token: token.clone(),
+                    unqueued: false,
+                };
+                (job, w.id.as_str())
+            })
+            .collect();
+        crate::insert_many!(
+            tx.exec(),
+            "INSERT INTO kit_jobs (id, queue, payload, dedupe_key, status, attempts, max_attempts,
+                                   run_at, lease_token, locked_until, created_at, updated_at) ",
+            &rows,
+            |b, it| {
+                let (job, key) = it;
+                b.push_bind(job.id.as_str())
+                    .push_bind(job.queue.as_str())
+                    .push_bind(job.payload.as_str())
+                    .push_bind(*key)
+                    .push_bind("running")
+                    .push_bind(job.attempts)
+                    .push_bind(job.max_attempts)
+                    .push_bind(now)
+                    .push_bind(job.lease_token.as_str())
+                    .push_bind(until)
+                    .push_bind(now)
+                    .push_bind(now);
+            }
+        )?;
+        claimed.extend(rows.into_iter().map(|(job, _)| job));
+    }
+    Ok(claimed)
 }
 
 /// Dead jobs of `queue`, oldest first.

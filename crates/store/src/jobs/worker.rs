@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use platform::Ctx;
 
-use super::{Failed, Job, Retry, claim, claim_in, fail, queue_all, stats};
+use super::{Failed, Job, Retry, claim, claim_in, claim_unqueued_in, fail, stats};
 use crate::{Backend, Db, Error, Exec, Tx, on};
 
 /// A handler's failure: retried per the queue's [`Retry`], then dead-lettered with this text.
@@ -305,18 +305,31 @@ async fn handle_jobs<H: BatchHandler>(
     Ok(outcomes)
 }
 
-/// Gives up to `limit` of the handler's unqueued work a job row each, in a commit of its own: a
-/// claim that commits before its batch counts attempts of job rows only.
-async fn queue_unqueued<H: BatchHandler>(db: &Db, handler: &H, limit: i64) -> Result<(), Error> {
+/// Claims up to `limit` due jobs and, in what room they leave, the handler's unqueued work, each
+/// given a job row claimed with them: one commit, which counts every attempt (a claim that
+/// commits before its batch counts attempts of job rows only).
+async fn claim_with_unqueued<H: BatchHandler>(
+    db: &Db,
+    cfg: &WorkerConfig,
+    handler: &H,
+    limit: i64,
+) -> Result<Vec<Job>, Error> {
     let mut tx = db.begin().await?;
-    let limit = usize::try_from(limit).unwrap_or(1);
-    let queued = async {
-        let work = handler.unqueued(&mut tx, limit).await?;
-        queue_all(&mut tx, &work).await
+    let claimed = async {
+        let mut jobs = claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await?;
+        let room = usize::try_from(limit)
+            .unwrap_or(1)
+            .saturating_sub(jobs.len());
+        if room > 0 {
+            let work = handler.unqueued(&mut tx, room).await?;
+            let token = jobs.first().map(|j| j.lease_token.clone());
+            jobs.extend(claim_unqueued_in(&mut tx, work, token, cfg.lease).await?);
+        }
+        Ok::<_, Error>(jobs)
     }
     .await;
-    match queued {
-        Ok(_) => tx.commit().await,
+    match claimed {
+        Ok(jobs) => tx.commit().await.map(|()| jobs),
         Err(e) => {
             rollback(tx).await;
             Err(e)
@@ -358,8 +371,7 @@ async fn claim_and_handle<H: BatchHandler>(
 ) -> Result<Round<H::Done>, Error> {
     let mut jobs = Vec::new();
     if claim_at == ClaimIn::OwnCommit {
-        queue_unqueued(db, handler, limit).await?;
-        jobs = claim(db, &cfg.queue, limit, cfg.lease).await?;
+        jobs = claim_with_unqueued(db, cfg, handler, limit).await?;
         if jobs.is_empty() {
             return Ok(Round::Done(jobs, Vec::new(), std::time::Instant::now()));
         }
@@ -499,8 +511,8 @@ async fn handle_alone<H: BatchHandler>(
 /// in a batch would free the job, uncounted, for another replica to die on.
 ///
 /// The handler's unqueued work ([`BatchHandler::unqueued`]) fills what room the due jobs leave:
-/// in the batch itself on SQLite; given job rows in a commit of their own first, and claimed with
-/// them, wherever the claim commits before the batch.
+/// in the batch itself on SQLite; wherever the claim commits before the batch, each is given a
+/// job row claimed with the due jobs, in the claim's commit.
 pub async fn work_batch_once<H: BatchHandler>(
     db: &Db,
     cfg: &WorkerConfig,
@@ -564,10 +576,9 @@ async fn batch_round<H: BatchHandler>(
         "job batch aborted; handling its jobs one by one");
     metrics::counter!("jobs_batches_aborted_total", "queue" => cfg.queue.clone()).increment(1);
     let mut jobs = if claimed.is_empty() {
-        // The batch's unqueued work, the oldest, gets job rows first: work that always breaks
-        // its batch must count its attempts too.
-        queue_unqueued(db, handler, limit).await?;
-        claim(db, &cfg.queue, limit, cfg.lease).await?
+        // The batch's unqueued work, the oldest, is claimed with job rows: work that always
+        // breaks its batch must count its attempts too.
+        claim_with_unqueued(db, cfg, handler, limit).await?
     } else {
         claimed
     };
