@@ -928,17 +928,9 @@ async fn a_job_that_kills_its_worker_every_time_runs_out_of_attempts_across_rest
     let t = test_db().await;
     push(&t.db, "q", 1, &quick_retry(3)).await;
     let h = Hangs { hang_on: 0 };
-    let mut cfg = batch_config();
-    cfg.lease = Duration::from_millis(50);
-    let dies = Duration::from_millis(300);
-    // Past the lease, and time for a dropped transaction's rollback to reach the database.
-    let restart = Duration::from_millis(300);
-
     if t.db.backend() == store::Backend::Sqlite {
         for _ in 0..2 {
-            let round = tokio::time::timeout(dies, jobs::work_batch_once(&t.db, &cfg, &h)).await;
-            assert!(round.is_err(), "the batch never finishes");
-            tokio::time::sleep(restart).await;
+            dies_in(jobs::work_batch_once(&t.db, &dying_config(), &h)).await;
         }
         let q = jobs::stats(&t.db, "q").await.unwrap();
         assert_eq!(
@@ -947,16 +939,37 @@ async fn a_job_that_kills_its_worker_every_time_runs_out_of_attempts_across_rest
             "rolled-back claims count nothing"
         );
     }
+    dies_three_times_then_is_dead_lettered(&t.db, &h).await;
+}
 
-    for attempt in 1..=3 {
-        let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
-        assert!(round.is_err(), "attempt {attempt} dies too");
-        tokio::time::sleep(restart).await;
+/// Short leases, for workers that "die".
+fn dying_config() -> WorkerConfig {
+    let mut cfg = batch_config();
+    cfg.lease = Duration::from_millis(50);
+    cfg
+}
+
+/// Asserts that `round` never finishes (the process "dies" in it), then waits past its lease and
+/// the time a dropped transaction's rollback takes to reach the database.
+async fn dies_in<T>(round: impl Future<Output = T>) {
+    let round = tokio::time::timeout(Duration::from_millis(300), round).await;
+    assert!(round.is_err(), "the batch never finishes");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+/// Restarts a worker whose one job (or unqueued item) kills it: three starts die, each counting
+/// an attempt, and the next dead-letters the job without running it.
+async fn dies_three_times_then_is_dead_lettered<H: jobs::BatchHandler>(db: &Db, h: &H) {
+    for _ in 1..=3 {
+        dies_in(jobs::work_batch_after_start(db, &dying_config(), h)).await;
     }
-    // The next start finds it past its last attempt and dead-letters it without running it.
-    let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
+    let round = tokio::time::timeout(
+        Duration::from_millis(300),
+        jobs::work_batch_after_start(db, &dying_config(), h),
+    )
+    .await;
     assert_eq!(round.expect("no hang this time").unwrap(), 1);
-    let q = jobs::stats(&t.db, "q").await.unwrap();
+    let q = jobs::stats(db, "q").await.unwrap();
     assert_eq!((q.pending, q.running, q.dead), (0, 0, 1));
 }
 
@@ -1119,8 +1132,8 @@ async fn unqueued_work_gets_a_job_row_only_when_put_off_or_failed() {
     );
 }
 
-/// Unqueued work whose batch rolls back has no attempt counted by it: the fallback gives the
-/// batch's work job rows before claiming it with a commit, so it still runs out of attempts.
+/// Unqueued work whose batch rolls back has no attempt counted by it: the fallback claims the
+/// batch's work with job rows, in a commit, so it still runs out of attempts.
 #[tokio::test]
 async fn unqueued_work_that_always_breaks_its_batch_runs_out_of_attempts() {
     let t = test_db().await;
@@ -1152,14 +1165,8 @@ async fn unqueued_work_that_kills_its_worker_every_time_runs_out_of_attempts() {
     work_rows(&t.db, 1).await;
     let h = Work::new();
     h.hang_on.store(0, Ordering::SeqCst);
-    let mut cfg = batch_config();
-    cfg.lease = Duration::from_millis(50);
-    let dies = Duration::from_millis(300);
-    let restart = Duration::from_millis(300);
     if t.db.backend() == store::Backend::Sqlite {
-        let round = tokio::time::timeout(dies, jobs::work_batch_once(&t.db, &cfg, &h)).await;
-        assert!(round.is_err(), "the batch never finishes");
-        tokio::time::sleep(restart).await;
+        dies_in(jobs::work_batch_once(&t.db, &dying_config(), &h)).await;
         let q = jobs::stats(&t.db, "q").await.unwrap();
         assert_eq!(
             (q.pending, q.dead),
@@ -1167,14 +1174,6 @@ async fn unqueued_work_that_kills_its_worker_every_time_runs_out_of_attempts() {
             "still unqueued, nothing counted"
         );
     }
-    for attempt in 1..=3 {
-        let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
-        assert!(round.is_err(), "attempt {attempt} dies too");
-        tokio::time::sleep(restart).await;
-    }
-    let round = tokio::time::timeout(dies, jobs::work_batch_after_start(&t.db, &cfg, &h)).await;
-    assert_eq!(round.expect("no hang this time").unwrap(), 1);
-    let q = jobs::stats(&t.db, "q").await.unwrap();
-    assert_eq!((q.pending, q.running, q.dead), (0, 0, 1));
+    dies_three_times_then_is_dead_lettered(&t.db, &h).await;
     assert_eq!(work_done(&t.db).await, vec![0]);
 }

@@ -61,15 +61,7 @@ async fn a_failing_job_is_dead_lettered_then_replayed_once_after_the_fix() {
         !items[0].to_string().contains("250781234567"),
         "the DLQ holds no phone numbers"
     );
-    let q = expect(
-        app.req(Method::GET, "/v1/admin/queue", &[ADMIN])
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(q["dead"], 1);
+    assert_eq!(queue(&app).await["dead"], 1);
     assert!(ev.all().is_empty());
     let m = metrics(&app).await;
     assert!(m.contains("jobs_dead_lettered_total"), "{m}");
@@ -164,13 +156,6 @@ async fn dead_jobs_can_be_replayed_all_at_once_or_purged() {
         dead(&app).await.is_empty(),
         "purged messages were routed again"
     );
-    let q = expect(
-        app.req(Method::GET, "/v1/admin/queue", &[ADMIN])
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await;
+    let q = queue(&app).await;
     assert_eq!((&q["pending"], &q["dead"]), (&json!(0), &json!(0)));
 }

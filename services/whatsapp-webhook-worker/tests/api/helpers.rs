@@ -232,6 +232,16 @@ pub async fn expect(res: Response, status: StatusCode) -> Value {
     }
 }
 
+/// `GET /v1/admin/queue`.
+pub async fn queue(app: &TestApp) -> Value {
+    let res = app
+        .req(Method::GET, "/v1/admin/queue", &[ADMIN])
+        .send()
+        .await
+        .unwrap();
+    expect(res, StatusCode::OK).await
+}
+
 pub async fn metrics(app: &TestApp) -> String {
     app.anon(Method::GET, "/metrics")
         .send()

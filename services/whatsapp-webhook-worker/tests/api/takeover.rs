@@ -24,13 +24,7 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(ev.all().is_empty(), "an ingest-only replica routes nothing");
     // A stored message not routed yet counts as pending, though it has no job row.
-    let res = app
-        .req(reqwest::Method::GET, "/v1/admin/queue", &[ADMIN])
-        .send()
-        .await
-        .unwrap();
-    let q = expect(res, reqwest::StatusCode::OK).await;
-    assert_eq!(q["pending"], 1);
+    assert_eq!(queue(&app).await["pending"], 1);
     let m = metrics(&app).await;
     assert!(
         m.contains("whatsapp_queue_pending{service=\"whatsapp-webhook-worker\"} 1"),
@@ -47,13 +41,11 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
     job.dedupe_key = Some("wamid.c1");
     store::jobs::enqueue(&mut tx, &job).await.unwrap();
     tx.commit().await.unwrap();
-    let res = app
-        .req(reqwest::Method::GET, "/v1/admin/queue", &[ADMIN])
-        .send()
-        .await
-        .unwrap();
-    let q = expect(res, reqwest::StatusCode::OK).await;
-    assert_eq!(q["pending"], 1, "a message with a job counts once");
+    assert_eq!(
+        queue(&app).await["pending"],
+        1,
+        "a message with a job counts once"
+    );
     let stale = store::jobs::claim(&db, QUEUE, 10, Duration::from_millis(200))
         .await
         .unwrap();
