@@ -26,9 +26,14 @@ bin=$CARGO_TARGET_DIR/release
 work=$(mktemp -d)
 server=''
 redis=''
+bench_dbs=()
+# shellcheck source=scripts/lib-bench.sh
+source scripts/lib-bench.sh # for bench_drop_databases
 cleanup() {
     [[ -n $server ]] && kill "$server" 2>/dev/null || true
     [[ -n $redis ]] && kill "$redis" 2>/dev/null || true
+    wait 2>/dev/null || true
+    bench_drop_databases "${bench_dbs[@]}"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,6 +51,7 @@ if [[ -n ${BENCH_DATABASE_URL:-} ]]; then
     backend=PostgreSQL
     name=bench_$(date +%s%N)
     psql "${BENCH_DATABASE_URL}/postgres" -qc "CREATE DATABASE $name" >/dev/null
+    bench_dbs+=("$name")
     db=(env "DATABASE_URL=${BENCH_DATABASE_URL}/$name")
 fi
 port=4815

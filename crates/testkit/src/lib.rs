@@ -73,20 +73,25 @@ impl Drop for TestDatabase {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
+            // Bounded: a test never hangs on its cleanup (a database left is swept later).
             rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&admin).await?;
-                // FORCE: the app's pool may still hold connections while it shuts down.
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await?;
-                conn.close().await?;
-                anyhow::Ok(())
+                tokio::time::timeout(Duration::from_secs(10), drop_database(&admin, &name)).await?
             })
         })
         .join();
     }
+}
+
+async fn drop_database(admin: &str, name: &str) -> anyhow::Result<()> {
+    let mut conn = sqlx::PgConnection::connect(admin).await?;
+    // FORCE: the app's pool may still hold connections while it shuts down.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await?;
+    conn.close().await?;
+    Ok(())
 }
 
 /// A fresh PostgreSQL database under `TEST_DATABASE_URL`, or `None` for SQLite. Each call first

@@ -168,6 +168,8 @@ pub(crate) struct Batch {
     contacts: HashMap<(String, String), Contact>,
     events: Vec<Envelope>,
     processed: Vec<messages::Processed>,
+    /// Messages deferred here, so given a job: out of the unrouted index.
+    queued: Vec<String>,
 }
 
 /// A contact's routing state in a batch.
@@ -194,11 +196,15 @@ impl BatchHandler for Processor {
         Ok(work)
     }
 
+    async fn queued(&self, tx: &mut Tx, keys: &[&str]) -> Result<(), store::Error> {
+        messages::mark_queued(tx, keys).await
+    }
+
     async fn unqueued_depth(
         &self,
         db: &store::Db,
     ) -> Result<(i64, Option<chrono::DateTime<Utc>>), store::Error> {
-        messages::unrouted_depth(db, QUEUE).await
+        messages::unrouted_depth(db).await
     }
 
     async fn prepare(
@@ -256,6 +262,8 @@ impl BatchHandler for Processor {
             .collect();
         contacts::save_many(tx, &changed, Utc::now()).await?;
         store::outbox::enqueue_many(tx, &batch.events).await?;
+        let deferred: Vec<&str> = batch.queued.iter().map(String::as_str).collect();
+        messages::mark_queued(tx, &deferred).await?;
         messages::mark_processed(tx, &batch.processed).await
     }
 
@@ -338,6 +346,7 @@ async fn process(
         if !jobs::defer_in(tx, job, until).await? {
             return Err(store::Error::LeaseLost);
         }
+        batch.queued.push(m.wamid.clone());
         tracing::info!(wamid = %m.wamid, contact = %masked, until = %until, reason,
             "message deferred by the per-sender limit");
         return Ok(Ok(Done::Deferred(reason)));

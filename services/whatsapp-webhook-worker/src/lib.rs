@@ -1,9 +1,11 @@
 //! The WhatsApp webhook worker: Meta's Cloud API webhook, verified on the raw bytes, stored and
-//! deduplicated by `wamid` in one transaction with one processing job per new message, then
-//! routed off the request path (spec 1.9 and 3.2). Port 4910.
+//! deduplicated by `wamid` in one transaction, then routed off the request path (spec 1.9 and
+//! 3.2): a stored message is its own first routing attempt, with a job only once deferred or
+//! failed. Port 4910.
 //!
 //! Routing emits `whatsapp.message.routed` (and `whatsapp.contact.opted_out`) through the
-//! outbox in the transaction that completes the job, so each message's effects happen once.
+//! outbox in the transaction that marks the message routed, so each message's effects happen
+//! once.
 //!
 //! `POST /v1/messages` stores a message `queued` with a `whatsapp.outbound` job; the send worker
 //! calls the Graph API outside any transaction. `GET /v1/media/{id}` proxies inbound media, so

@@ -182,7 +182,8 @@ pub async fn enqueue(tx: &mut Tx, job: &NewJob<'_>) -> Result<Option<String>, Er
     Ok((n == 1).then_some(id))
 }
 
-/// Rows per multi-row `INSERT`: nine parameters a job stays far below either backend's limit.
+/// Rows per multi-row `INSERT`: at most twelve parameters a job stays far below either backend's
+/// limit.
 const ENQUEUE_CHUNK: usize = 1000;
 
 /// Queues every job of `batch` in `tx` with one multi-row statement per thousand jobs; a job
@@ -543,6 +544,13 @@ pub async fn replay(db: &Db, queue: &str, id: Option<&str>) -> Result<u64, Error
 /// Deletes the dead jobs of `queue` (`id` = one job, `None` = all); returns how many.
 pub async fn purge_dead(db: &Db, queue: &str, id: Option<&str>) -> Result<u64, Error> {
     let mut tx = db.begin().await?;
+    let n = purge_dead_in(&mut tx, queue, id).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// [`purge_dead`] in the caller's transaction (with what the purge means to its handler).
+pub async fn purge_dead_in(tx: &mut Tx, queue: &str, id: Option<&str>) -> Result<u64, Error> {
     let n = on!(tx.exec(), |c| sqlx::query(
         "DELETE FROM kit_jobs WHERE queue = $1 AND status = 'dead' AND ($2 IS NULL OR id = $2)"
     )
@@ -551,7 +559,6 @@ pub async fn purge_dead(db: &Db, queue: &str, id: Option<&str>) -> Result<u64, E
     .execute(c)
     .await?
     .rows_affected());
-    tx.commit().await?;
     Ok(n)
 }
 

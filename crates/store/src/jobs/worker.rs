@@ -190,9 +190,10 @@ pub trait BatchHandler: Send + Sync + 'static {
     }
 
     /// Work waiting in the handler's own rows with no job row yet, oldest first, at most `limit`
-    /// ([`Job::unqueued`]; default: none). A round takes it after its due jobs and handles it in
-    /// the same transaction, so work done at the first try never costs a job row; what is
-    /// deferred or fails gets one then. The handler must skip work whose key has a row on the
+    /// ([`Job::unqueued`]; default: none). On SQLite a round takes it after its due jobs and
+    /// handles it in the same transaction, so work done at the first try never costs a job row;
+    /// what is deferred or fails gets one then. Where a claim commits before its batch (every
+    /// round on PostgreSQL) it is given rows claimed with the due jobs. The handler must skip work whose key has a row on the
     /// queue (`dedupe_key`), and on PostgreSQL lock what it returns (`FOR UPDATE SKIP LOCKED`).
     fn unqueued(
         &self,
@@ -201,6 +202,15 @@ pub trait BatchHandler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Job>, Error>> + Send {
         let _ = (tx, limit);
         async { Ok(Vec::new()) }
+    }
+
+    /// Called in the transaction that gives unqueued work job rows (a claim that commits before
+    /// its batch, a failure) with the work's keys, for the handler to take it out of what
+    /// [`Self::unqueued`] reads (default: nothing; it must skip keys with rows anyway). Work the
+    /// handler defers itself ([`super::defer_in`]) is the handler's to mark.
+    fn queued(&self, tx: &mut Tx, keys: &[&str]) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (tx, keys);
+        async { Ok(()) }
     }
 
     /// How much [`Self::unqueued`] work waits, and since when it has (default: none). The
@@ -294,6 +304,9 @@ async fn handle_jobs<H: BatchHandler>(
             Err(e) => {
                 let text = e.to_string();
                 let f = super::fail_in(tx, job, &text, &cfg.retry).await?;
+                if job.unqueued {
+                    handler.queued(tx, &[job.id.as_str()]).await?;
+                }
                 Err((text, f))
             }
         });
@@ -322,8 +335,13 @@ async fn claim_with_unqueued<H: BatchHandler>(
             .saturating_sub(jobs.len());
         if room > 0 {
             let work = handler.unqueued(&mut tx, room).await?;
+            let keys: Vec<String> = work.iter().map(|w| w.id.clone()).collect();
             let token = jobs.first().map(|j| j.lease_token.clone());
             jobs.extend(claim_unqueued_in(&mut tx, work, token, cfg.lease).await?);
+            if !keys.is_empty() {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                handler.queued(&mut tx, &keys).await?;
+            }
         }
         Ok::<_, Error>(jobs)
     }

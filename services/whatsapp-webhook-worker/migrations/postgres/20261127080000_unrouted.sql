@@ -1,10 +1,20 @@
 -- A message not routed yet is its own first routing attempt: routing takes these in arrival
--- order (seq), and only a message that is deferred or fails gets a job, keyed by its wamid.
+-- order (seq), and only a message that is deferred or fails gets a job, keyed by its wamid, and
+-- `queued` set, which takes it out of the index. Replicas of older builds must be stopped first:
+-- they would queue unkeyed jobs for messages routing also takes.
 ALTER TABLE wa_inbound_messages ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY;
+ALTER TABLE wa_inbound_messages ADD COLUMN queued BOOLEAN;
 CREATE INDEX wa_inbound_messages_unrouted ON wa_inbound_messages (seq)
-    WHERE processed_at IS NULL;
+    WHERE processed_at IS NULL AND queued IS NULL;
 
 -- Jobs queued before this had no key: given their message's, routing leaves those messages to
 -- them.
 UPDATE kit_jobs SET dedupe_key = payload::jsonb ->> 'wamid'
     WHERE queue = 'whatsapp.inbound' AND dedupe_key IS NULL;
+UPDATE wa_inbound_messages SET queued = TRUE
+    WHERE processed_at IS NULL AND wamid IN
+        (SELECT dedupe_key FROM kit_jobs WHERE queue = 'whatsapp.inbound');
+-- A message with neither route nor job was given up on (its dead job purged, "never route"):
+-- marked processed without a route, or routing would take it up now.
+UPDATE wa_inbound_messages SET processed_at = now()
+    WHERE processed_at IS NULL AND queued IS NULL;

@@ -76,10 +76,7 @@ async fn replay(s: &AppState, id: Option<&str>) -> Result<Json<Affected>, Error>
 }
 
 async fn purge(s: &AppState, id: Option<&str>) -> Result<Json<Affected>, Error> {
-    // First: a crash between the two leaves a dead job whose message is already given up on,
-    // which the next purge deletes; the other order would route the message again as new.
-    crate::store::messages::give_up_dead(&s.db, QUEUE, id, chrono::Utc::now()).await?;
-    let count = jobs::purge_dead(&s.db, QUEUE, id).await?;
+    let count = crate::store::messages::give_up_dead(&s.db, QUEUE, id, chrono::Utc::now()).await?;
     tracing::warn!(job_id = ?id, count, "dead jobs purged");
     Ok(Json(Affected { count }))
 }

@@ -110,9 +110,9 @@ fn rows(n: &Notification) -> Rows {
     out
 }
 
-/// A delivery: verified on the raw bytes, then every message and status stored, and one
-/// processing job queued per new message, in one transaction shared with the deliveries that
-/// arrived alongside (group commit). 200 only after that commit.
+/// A delivery: verified on the raw bytes, then every new message and status stored (each new
+/// message to be routed off the request path), in one transaction shared with the deliveries
+/// that arrived alongside (group commit). 200 only after that commit.
 #[utoipa::path(post, path = "/webhook", security(()),
     params(("X-Hub-Signature-256" = String, Header, description = "sha256=<hex HMAC of the raw body>")),
     request_body(content = Object, content_type = "application/json"),

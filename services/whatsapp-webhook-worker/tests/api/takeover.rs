@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use store::on;
+
 use whatsapp_webhook_worker::{QUEUE, WhatsappWebhookWorker as Worker};
 
 use crate::helpers::*;
@@ -40,6 +42,13 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_and_processed_once() {
         store::jobs::NewJob::new(QUEUE, &serde_json::json!({"wamid": "wamid.c1"}), &retry).unwrap();
     job.dedupe_key = Some("wamid.c1");
     store::jobs::enqueue(&mut tx, &job).await.unwrap();
+    on!(tx.exec(), |c| sqlx::query(
+        "UPDATE wa_inbound_messages SET queued = TRUE WHERE wamid = 'wamid.c1'"
+    )
+    .execute(c)
+    .await
+    .unwrap()
+    .rows_affected());
     tx.commit().await.unwrap();
     assert_eq!(
         queue(&app).await["pending"],
