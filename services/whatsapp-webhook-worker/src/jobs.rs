@@ -196,8 +196,10 @@ impl BatchHandler for Processor {
         Ok(work)
     }
 
-    async fn queued(&self, tx: &mut Tx, keys: &[&str]) -> Result<(), store::Error> {
-        messages::mark_queued(tx, keys).await
+    async fn queued(&self, tx: &mut Tx, jobs: &[&Job]) -> Result<(), store::Error> {
+        let payloads: Vec<JobPayload> = jobs.iter().filter_map(|j| j.payload().ok()).collect();
+        let wamids: Vec<&str> = payloads.iter().map(|p| p.wamid.as_str()).collect();
+        messages::mark_queued(tx, &wamids).await
     }
 
     async fn unqueued_depth(

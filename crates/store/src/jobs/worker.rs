@@ -204,12 +204,13 @@ pub trait BatchHandler: Send + Sync + 'static {
         async { Ok(Vec::new()) }
     }
 
-    /// Called in the transaction that gives unqueued work job rows (a claim that commits before
-    /// its batch, a failure) with the work's keys, for the handler to take it out of what
-    /// [`Self::unqueued`] reads (default: nothing; it must skip keys with rows anyway). Work the
-    /// handler defers itself ([`super::defer_in`]) is the handler's to mark.
-    fn queued(&self, tx: &mut Tx, keys: &[&str]) -> impl Future<Output = Result<(), Error>> + Send {
-        let _ = (tx, keys);
+    /// Called in a batch's transaction with the jobs that failed in it, whose rows now wait for
+    /// a retry (made then, for unqueued work): for the handler to take that work out of what
+    /// [`Self::unqueued`] reads, which must skip keys with rows anyway (default: nothing). Work
+    /// the handler defers itself ([`super::defer_in`]) is the handler's to mark. Work claimed
+    /// with a row before its batch is left unmarked: its batch usually finishes it.
+    fn queued(&self, tx: &mut Tx, jobs: &[&Job]) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (tx, jobs);
         async { Ok(()) }
     }
 
@@ -304,9 +305,7 @@ async fn handle_jobs<H: BatchHandler>(
             Err(e) => {
                 let text = e.to_string();
                 let f = super::fail_in(tx, job, &text, &cfg.retry).await?;
-                if job.unqueued {
-                    handler.queued(tx, &[job.id.as_str()]).await?;
-                }
+                handler.queued(tx, &[job]).await?;
                 Err((text, f))
             }
         });
@@ -335,13 +334,8 @@ async fn claim_with_unqueued<H: BatchHandler>(
             .saturating_sub(jobs.len());
         if room > 0 {
             let work = handler.unqueued(&mut tx, room).await?;
-            let keys: Vec<String> = work.iter().map(|w| w.id.clone()).collect();
             let token = jobs.first().map(|j| j.lease_token.clone());
             jobs.extend(claim_unqueued_in(&mut tx, work, token, cfg.lease).await?);
-            if !keys.is_empty() {
-                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                handler.queued(&mut tx, &keys).await?;
-            }
         }
         Ok::<_, Error>(jobs)
     }

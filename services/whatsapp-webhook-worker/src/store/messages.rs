@@ -161,7 +161,7 @@ pub(crate) async fn mark_processed(tx: &mut Tx, batch: &[Processed]) -> Result<(
 /// Up to `limit` messages neither routed nor given a routing job on `queue`, oldest first: the
 /// routing worker's first attempts (`crate::jobs`). A message given a job is marked `queued`
 /// ([`mark_queued`]), which takes it out of the index read here; the key check covers a job made
-/// without the mark (a test's, an old build's). On PostgreSQL they are locked, those another replica holds are skipped, and the keys are
+/// without the mark (claimed before its batch, as on PostgreSQL). On PostgreSQL they are locked, those another replica holds are skipped, and the keys are
 /// checked again once locked: a replica that claimed one just before has committed its job row
 /// without changing the message's.
 pub(crate) async fn unrouted(tx: &mut Tx, queue: &str, limit: i64) -> Result<Vec<String>, Error> {
