@@ -193,8 +193,9 @@ pub trait BatchHandler: Send + Sync + 'static {
     /// ([`Job::unqueued`]; default: none). On SQLite a round takes it after its due jobs and
     /// handles it in the same transaction, so work done at the first try never costs a job row;
     /// what is deferred or fails gets one then. Where a claim commits before its batch (every
-    /// round on PostgreSQL) it is given rows claimed with the due jobs. The handler must skip work whose key has a row on the
-    /// queue (`dedupe_key`), and on PostgreSQL lock what it returns (`FOR UPDATE SKIP LOCKED`).
+    /// round on PostgreSQL) it is given rows claimed with the due jobs. The handler must skip
+    /// work whose key has a row on the queue (`dedupe_key`), and on PostgreSQL lock what it
+    /// returns (`FOR UPDATE SKIP LOCKED`).
     fn unqueued(
         &self,
         tx: &mut Tx,
@@ -328,15 +329,9 @@ async fn claim_with_unqueued<H: BatchHandler>(
 ) -> Result<Vec<Job>, Error> {
     let mut tx = db.begin().await?;
     let claimed = async {
-        let mut jobs = claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await?;
-        let room = usize::try_from(limit)
-            .unwrap_or(1)
-            .saturating_sub(jobs.len());
-        if room > 0 {
-            let work = handler.unqueued(&mut tx, room).await?;
-            let token = jobs.first().map(|j| j.lease_token.clone());
-            jobs.extend(claim_unqueued_in(&mut tx, work, token, cfg.lease).await?);
-        }
+        let (mut jobs, work) = take_in(&mut tx, cfg, handler, limit).await?;
+        let token = jobs.first().map(|j| j.lease_token.clone());
+        jobs.extend(claim_unqueued_in(&mut tx, work, token, cfg.lease).await?);
         Ok::<_, Error>(jobs)
     }
     .await;
@@ -347,6 +342,28 @@ async fn claim_with_unqueued<H: BatchHandler>(
             Err(e)
         }
     }
+}
+
+/// Claims up to `limit` due jobs in `tx`, in enqueue order, and takes the handler's unqueued
+/// work in the room they leave (after them: they were queued before any work still unqueued).
+async fn take_in<H: BatchHandler>(
+    tx: &mut Tx,
+    cfg: &WorkerConfig,
+    handler: &H,
+    limit: i64,
+) -> Result<(Vec<Job>, Vec<Job>), Error> {
+    let mut jobs = claim_in(tx, &cfg.queue, limit, cfg.lease).await?;
+    // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
+    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let room = usize::try_from(limit)
+        .unwrap_or(1)
+        .saturating_sub(jobs.len());
+    let work = if room > 0 {
+        handler.unqueued(tx, room).await?
+    } else {
+        Vec::new()
+    };
+    Ok((jobs, work))
 }
 
 /// Where a batch's claim is made.
@@ -402,21 +419,11 @@ async fn claim_and_handle<H: BatchHandler>(
         Err(error) => return Err(error),
     };
     if claim_at == ClaimIn::Batch {
-        let taken = async {
-            let mut jobs = claim_in(&mut tx, &cfg.queue, limit, cfg.lease).await?;
-            jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-            let room = usize::try_from(limit)
-                .unwrap_or(1)
-                .saturating_sub(jobs.len());
-            if room > 0 {
-                // After the due jobs: they were queued before any work still unqueued.
-                jobs.extend(handler.unqueued(&mut tx, room).await?);
+        jobs = match take_in(&mut tx, cfg, handler, limit).await {
+            Ok((mut jobs, work)) => {
+                jobs.extend(work);
+                jobs
             }
-            Ok::<_, Error>(jobs)
-        }
-        .await;
-        jobs = match taken {
-            Ok(jobs) => jobs,
             Err(e) => {
                 rollback(tx).await;
                 return Err(e);
@@ -426,9 +433,6 @@ async fn claim_and_handle<H: BatchHandler>(
             tx.commit().await?;
             return Ok(Round::Done(jobs, Vec::new(), std::time::Instant::now()));
         }
-    } else {
-        // A claim returns its rows in no set order on PostgreSQL; ids increase with enqueue time.
-        jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     }
     let started = std::time::Instant::now();
     let handled = async {

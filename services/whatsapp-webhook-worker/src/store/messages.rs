@@ -189,6 +189,9 @@ pub(crate) async fn unrouted(tx: &mut Tx, queue: &str, limit: i64) -> Result<Vec
             .bind(limit)
             .fetch_all(&mut *c)
             .await?;
+            if locked.is_empty() {
+                return Ok(Vec::new());
+            }
             let wamids: Vec<&str> = locked.iter().map(|(w,)| w.as_str()).collect();
             let taken: HashSet<String> = sqlx::query_scalar(
                 "SELECT dedupe_key FROM kit_jobs WHERE queue = $1 AND dedupe_key = ANY($2)",
