@@ -5,8 +5,6 @@
 //! (latency measured from when each request was due).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use clap::Parser;
 use serde_json::{Value, json};
@@ -108,68 +106,9 @@ async fn one(c: &Ctx, seed: &mut u64) -> bool {
     )
 }
 
-async fn closed_loop(c: Arc<Ctx>) -> (f64, Vec<u64>, u64) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let failed = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..c.args.clients)
-        .map(|i| {
-            let (c, stop, failed) = (c.clone(), stop.clone(), failed.clone());
-            tokio::spawn(async move {
-                let mut seed = 0x9E37_79B9_7F4A_7C15u64 ^ u64::try_from(i + 1).unwrap_or(1);
-                let mut lat = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    if !one(&c, &mut seed).await {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    lat.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
-                }
-                lat
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs(c.args.secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap_or_default());
-    }
-    lat.sort_unstable();
-    let rate =
-        f64::from(u32::try_from(lat.len()).unwrap_or(u32::MAX)) / started.elapsed().as_secs_f64();
-    (rate, lat, failed.load(Ordering::Relaxed))
-}
-
-async fn open_loop(c: Arc<Ctx>) -> anyhow::Result<(Vec<u64>, u64)> {
-    let interval = Duration::from_nanos(1_000_000_000 / c.args.rate.max(1));
-    let started = Instant::now();
-    let slots = Arc::new(tokio::sync::Semaphore::new(c.args.clients));
-    let mut tasks = Vec::new();
-    for i in 0..c.args.rate * c.args.secs {
-        let due = started + interval * u32::try_from(i)?;
-        tokio::time::sleep_until(due.into()).await;
-        let permit = slots.clone().acquire_owned().await?;
-        let c = c.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut seed = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            let ok = one(&c, &mut seed).await;
-            drop(permit);
-            (
-                u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX),
-                ok,
-            )
-        }));
-    }
-    let mut lat = Vec::new();
-    let mut failed = 0;
-    for t in tasks {
-        let (us, ok) = t.await?;
-        lat.push(us);
-        failed += u64::from(!ok);
-    }
-    lat.sort_unstable();
-    Ok((lat, failed))
+/// A seed per operation, the same for a worker's `n`-th transfer in every run.
+fn seed_of(stream: u64) -> u64 {
+    stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
 }
 
 #[tokio::main]
@@ -185,21 +124,35 @@ async fn main() -> anyhow::Result<()> {
         args: args.clone(),
         accounts,
     });
-    let (rate, lat, failed) = closed_loop(c.clone()).await;
+    let cl = Arc::clone(&c);
+    let closed = bench::closed_loop(args.clients, args.secs, move |worker, n| {
+        let c = Arc::clone(&cl);
+        let stream = u64::try_from(worker).unwrap_or(0) << 32 | n;
+        async move { one(&c, &mut seed_of(stream)).await }
+    })
+    .await;
     println!(
-        "| {} | closed loop, {} connections | {rate:.0}/s | {:.2} | {:.2} | {failed} |",
+        "| {} | closed loop, {} connections | {:.0}/s | {:.2} | {:.2} | {} |",
         args.label,
         args.clients,
-        bench::quantile_ms(&lat, 0.5),
-        bench::quantile_ms(&lat, 0.99)
+        closed.rate(),
+        closed.ms(0.5),
+        closed.ms(0.99),
+        closed.failed
     );
-    let (lat, failed) = open_loop(c).await?;
+    let ol = Arc::clone(&c);
+    let open = bench::open_loop(args.rate, args.secs, args.clients, move |i| {
+        let c = Arc::clone(&ol);
+        async move { one(&c, &mut seed_of(i)).await }
+    })
+    .await?;
     println!(
-        "| {} | {}/s offered | - | {:.2} | {:.2} | {failed} |",
+        "| {} | {}/s offered | - | {:.2} | {:.2} | {} |",
         args.label,
         args.rate,
-        bench::quantile_ms(&lat, 0.5),
-        bench::quantile_ms(&lat, 0.99)
+        open.ms(0.5),
+        open.ms(0.99),
+        open.failed
     );
     Ok(())
 }
