@@ -62,6 +62,13 @@ pub(crate) fn worker_config(s: &AppState) -> WorkerConfig {
 /// the backlog from growing anyway.
 const YIELD_MAX: Duration = Duration::from_millis(50);
 
+/// Pause before each routing round from `BUSY_RATE` webhooks/s on. Webhooks arriving evenly at
+/// 10,000/s leave a moment with none waiting some 50 times a second, and routing took each one:
+/// the p99 of webhooks was 7.9-9.5 ms, against 4.9-5.9 ms with the pause and 4.9-7.2 ms with no
+/// routing at all (three runs each). Routing then does 50-80 messages/s, the backlog waits for
+/// the flood to end.
+const BUSY_PAUSE: Duration = Duration::from_millis(50);
+
 /// Jobs routed together from `BUSY_RATE` webhooks/s on: a routing transaction holds the one write
 /// connection, and the next ingest batch waits for it (16 jobs held it ~2-3 ms, which put the
 /// p99 of webhooks at 10,000/s above 10 ms).
@@ -282,15 +289,22 @@ impl BatchHandler for Processor {
     /// Below `BUSY_RATE` webhooks/s routing waits (at most `GAP_YIELD_MAX`) until no delivery is
     /// queued for the writer, those in the batch being committed waiting for its commit anyway,
     /// and takes `GAP_BATCH` jobs: enough to keep up. Above it, where one core cannot do both,
-    /// routing waits until no delivery is waiting at all (at most `YIELD_MAX`) and takes
-    /// `BUSY_BATCH`: a flood slows
-    /// routing but never stops it, and the webhooks keep the writer to themselves.
+    /// routing pauses `BUSY_PAUSE`, then waits until no delivery is waiting at all (at most
+    /// `YIELD_MAX`) and takes `BUSY_BATCH`: a flood slows routing but never stops it, and the
+    /// webhooks keep the writer to themselves.
     async fn admit(&self, limit: usize) -> usize {
         let ingest = &self.state.ingest;
-        if ingest.waiting() == 0 && ingest.idle_for() >= QUIET {
+        let quiet = || ingest.waiting() == 0 && ingest.idle_for() >= QUIET;
+        if quiet() {
             return limit;
         }
         let busy = self.ingest_rate() >= BUSY_RATE;
+        if busy {
+            tokio::time::sleep(BUSY_PAUSE).await;
+            if quiet() {
+                return limit;
+            }
+        }
         let until = tokio::time::Instant::now() + if busy { YIELD_MAX } else { GAP_YIELD_MAX };
         loop {
             let in_the_way = if busy {
