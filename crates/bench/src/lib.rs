@@ -2,7 +2,7 @@
 //! when each request was due, so a slow server cannot hide its queueing, unlike closed-loop
 //! tools); `bare-axum` is the baseline the full middleware stack is compared with. The library holds
 //! the loops the `*-load` binaries share: [`closed_loop`] (peak rate) and [`open_loop`] (latency
-//! at an offered rate).
+//! at an offered rate; `BENCH_TIMELINE=1` adds its latencies per 100 ms, on stderr).
 
 /// The `p` quantile (0..=1) of sorted microsecond samples, in milliseconds.
 pub fn quantile_ms(sorted_us: &[u64], p: f64) -> f64 {
@@ -158,9 +158,32 @@ where
         run.latencies_us.push(us);
         run.failed += u64::from(!ok);
     }
+    if std::env::var_os("BENCH_TIMELINE").is_some() {
+        timeline(&run.latencies_us, rate);
+    }
     run.secs = started.elapsed().as_secs_f64();
     run.latencies_us.sort_unstable();
     Ok(run)
+}
+
+/// Prints (to stderr) the p50, p99 and worst latency of each 100 ms of due times, from latencies
+/// in the order the operations were due: a tail that comes from one moment of the run, or
+/// recurs at an interval, shows here and not in the run's quantiles.
+fn timeline(in_due_order: &[u64], rate: u64) {
+    let per_slice = usize::try_from(rate / 10).unwrap_or(usize::MAX).max(1);
+    for (i, slice) in in_due_order.chunks(per_slice).enumerate() {
+        let mut sorted = slice.to_vec();
+        sorted.sort_unstable();
+        #[expect(clippy::cast_precision_loss, reason = "a slice index")]
+        let at = i as f64 / 10.0;
+        eprintln!(
+            "due {at:5.1} s: n {} p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            sorted.len(),
+            quantile_ms(&sorted, 0.5),
+            quantile_ms(&sorted, 0.99),
+            quantile_ms(&sorted, 1.0)
+        );
+    }
 }
 
 /// A small deterministic generator (xorshift64*), so runs are repeatable without a `rand`
