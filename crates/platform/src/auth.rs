@@ -367,16 +367,23 @@ mod tests {
     fn a_remembered_token_still_expires_and_a_bad_one_is_never_remembered() {
         let k = keys(&[K1]);
         let auth = Authenticator::new(k.clone(), "profile");
-        let t = k
-            .mint(
-                "cli",
-                "profile",
-                &["profile:read", "profile:write"],
-                Some("t1"),
-                Duration::from_secs(60),
-            )
-            .unwrap();
-        let now = now_secs();
+        // Minted within one second of `now`, so its expiry is exactly `now + 60` (a mint that
+        // straddled a second would make the bounds below off by one).
+        let (t, now) = loop {
+            let before = now_secs();
+            let t = k
+                .mint(
+                    "cli",
+                    "profile",
+                    &["profile:read", "profile:write"],
+                    Some("t1"),
+                    Duration::from_secs(60),
+                )
+                .unwrap();
+            if now_secs() == before {
+                break (t, before);
+            }
+        };
         let first = auth.caller(&t, now).unwrap();
         let again = auth.caller(&t, now).unwrap();
         assert_eq!(auth.verified.len(), 1, "verified once, then remembered");
