@@ -106,7 +106,8 @@ async fn one(c: &Ctx, seed: &mut u64) -> bool {
     )
 }
 
-/// A seed per operation, the same for a worker's `n`-th transfer in every run.
+/// A transfer's seed from its stream (a closed-loop worker and its count, or the open loop's
+/// index), so every run draws the same pairs.
 fn seed_of(stream: u64) -> u64 {
     stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
 }
